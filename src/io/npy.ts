@@ -89,12 +89,11 @@ export function parseNpyHeader(
   return { descr: descr[1], fortranOrder: fortran[1] === 'True', shape: dims, dataOffset: start + headerLen };
 }
 
-/** Read an .npy file of one of the dtypes above, C order. Anything else is an error. */
+/** Read an .npy file of one of the dtypes above (C or Fortran order; values come back in C order). Anything else is an error. */
 export function readNpy(bytes: Uint8Array, label = 'npy'): NpyArray {
   const h = parseNpyHeader(bytes, label);
   const dtype = DESCR_TO_DTYPE[h.descr];
   if (!dtype) throw new MtcnnError('BAD_NPY', `${label}: unsupported dtype '${h.descr}'`);
-  if (h.fortranOrder) throw new MtcnnError('BAD_NPY', `${label}: Fortran-order arrays are not supported`);
   const count = h.shape.reduce((a, b) => a * b, 1);
   const nbytes = count * ITEM_SIZE[dtype];
   if (h.dataOffset + nbytes > bytes.length) {
@@ -111,7 +110,28 @@ export function readNpy(bytes: Uint8Array, label = 'npy'): NpyArray {
     case 'float32': data = new Float32Array(raw); break;
     case 'float64': data = new Float64Array(raw); break;
   }
-  return { dtype, shape: h.shape, data };
+  return { dtype, shape: h.shape, data: h.fortranOrder ? fortranToC(data, h.shape) : data };
+}
+
+/**
+ * numpy saves a transposed array (e.g. detect_face()'s `points`, (10, n)) in
+ * Fortran order: the first index varies fastest. Reorder into C order.
+ */
+function fortranToC<T extends NpyData>(src: T, shape: number[]): T {
+  const dst = new (src.constructor as new (n: number) => T)(src.length);
+  const n = shape.length;
+  const idx = new Array<number>(n).fill(0);
+  for (let c = 0; c < src.length; c++) {
+    // idx is the multi-index of C-order position c; find its Fortran-order offset
+    let f = 0;
+    for (let d = n - 1; d >= 0; d--) f = f * shape[d] + idx[d];
+    dst[c] = src[f];
+    for (let d = n - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return dst;
 }
 
 /** Write an .npy file (format 1.0, C order). The machine is assumed little-endian, as every JS engine in use is. */

@@ -1,0 +1,11 @@
+/**
+ * mtcnn-ts/node: the Node-only conveniences on top of the core: the
+ * exported weights file and PNG files read from disk.
+ *
+ *     import { Detector } from 'mtcnn-ts';
+ *     import { loadWeightsFile, readPng } from 'mtcnn-ts/node';
+ *     const faces = new Detector(loadWeightsFile()).detect(readPng('photo.png'));
+ * @module
+ */
+export { DEFAULT_WEIGHTS_PATH, loadWeightsFile } from './node/weights.ts';
+export { decodePng, readPng } from './node/png.ts';
