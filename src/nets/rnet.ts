@@ -1,0 +1,44 @@
+/**
+ * R-Net, the refinement net: detect_face.py's `RNet.setup()` on a batch of
+ * 24 x 24 crops (the TF graph `rnet/...` that `rnet_fun` feeds).
+ * Dimension legend: see ../kernels/shape.ts.
+ * @module
+ */
+import { MtcnnError } from '../errors.ts';
+import type { NetWeights } from '../weights/format.ts';
+import {
+  convLayer,
+  fcLayer,
+  maxPoolLayer,
+  preluLayer,
+  softmaxLayer,
+  type Activation,
+} from './layers.ts';
+
+/** R-Net's input side: crops are resized to 24 x 24. */
+export const RNET_SIZE = 24;
+
+export interface RnetOutput {
+  reg: Float32Array; // (N, 4) f32: conv5-2, box regression
+  prob: Float32Array; // (N, 2) f32: prob1, softmax (not face, face)
+}
+
+/**
+ * @param w det2 tensors
+ * @param input (N, 24, 24, 3) NHWC f32
+ */
+export function rnet(w: NetWeights, input: Float32Array, n: number): RnetOutput {
+  if (input.length !== n * RNET_SIZE * RNET_SIZE * 3) {
+    throw new MtcnnError('BAD_IMAGE', `rnet: input of length ${input.length} is not (${n}, 24, 24, 3)`);
+  }
+  const data: Activation = { data: input, n, h: RNET_SIZE, w: RNET_SIZE, c: 3 };
+  let x = preluLayer(w, 'prelu1', convLayer(w, 'conv1', data)); // (N, 22, 22, 28)
+  x = maxPoolLayer(x, 3, 2, 'SAME'); // pool1: (N, 11, 11, 28)
+  x = preluLayer(w, 'prelu2', convLayer(w, 'conv2', x)); // (N, 9, 9, 48)
+  x = maxPoolLayer(x, 3, 2, 'VALID'); // pool2: (N, 4, 4, 48)
+  x = preluLayer(w, 'prelu3', convLayer(w, 'conv3', x)); // (N, 3, 3, 64)
+  const features = preluLayer(w, 'prelu4', fcLayer(w, 'conv4', x)); // (N, 128)
+  const prob1 = softmaxLayer(fcLayer(w, 'conv5-1', features)); // (N, 2)
+  const reg = fcLayer(w, 'conv5-2', features); // (N, 4)
+  return { reg: reg.data, prob: prob1.data };
+}
