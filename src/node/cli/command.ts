@@ -15,8 +15,12 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
+type Parsed<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>;
+
 /** node:util parseArgs, strict, with a clear message on unknown options. */
-export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T): Parsed<T> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
