@@ -12,10 +12,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Detector } from '../../detect.ts';
+import { annotate } from '../../draw.ts';
 import { MtcnnError } from '../../errors.ts';
 import { resolveOptions } from '../../options.ts';
 import { LANDMARK_NAMES, type Face } from '../../types.ts';
 import { readPng } from '../png.ts';
+import { writePng } from '../png-write.ts';
 import { loadWeightsFile } from '../weights.ts';
 import { DETECT_FLAGS, DETECT_FLAGS_HELP, detectOptionsFrom, parseCommandLine, type Command } from './command.ts';
 
@@ -32,20 +34,25 @@ each with an "image" field. Without --json, a short human-readable summary.
 
 options:
   --json               JSON output
+  --draw OUT.png       also write the image with boxes, landmarks and scores drawn (one image only)
 ${DETECT_FLAGS_HELP}`,
 
   async run(args) {
-    const { values, positionals } = parseCommandLine(args, { ...DETECT_FLAGS, json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandLine(args, { ...DETECT_FLAGS, json: { type: 'boolean' }, draw: { type: 'string' } });
     if (positionals.length === 0) throw new MtcnnError('BAD_OPTIONS', 'no image given (see mtcnn detect --help)');
     const options = detectOptionsFrom(values);
     resolveOptions(options); // bad options fail before any file is read
     const detector = new Detector(loadWeightsFile(values.weights));
     const files = expandInputs(positionals);
+    if (values.draw !== undefined && files.length !== 1) {
+      throw new MtcnnError('BAD_OPTIONS', `--draw writes one picture, so it needs exactly one image; got ${files.length}`);
+    }
     let failures = 0;
     for (const file of files) {
       try {
         const image = readPng(file);
         const faces = detector.detect(image, options);
+        if (values.draw !== undefined) writePng(values.draw, annotate(image, faces));
         if (values.json) {
           const record = { ...(files.length > 1 ? { image: file } : {}), width: image.width, height: image.height, faces: faces.map(faceJson) };
           process.stdout.write(JSON.stringify(record) + '\n');
