@@ -9,8 +9,12 @@
 import { MtcnnError } from '../errors.ts';
 import type { Command } from './cli/command.ts';
 import { detectCommand } from './cli/detect.ts';
+import { explainCommand } from './cli/explain.ts';
+import { traceCommand } from './cli/trace.ts';
+import { diffCommand } from './cli/diff.ts';
+import { cropCommand } from './cli/crop.ts';
 
-const COMMANDS: Command[] = [detectCommand];
+const COMMANDS: Command[] = [detectCommand, explainCommand, traceCommand, diffCommand, cropCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -45,11 +49,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    const message = e instanceof MtcnnError || e instanceof UsageError ? e.message : String((e as Error)?.stack ?? e);
-    process.stderr.write(`mtcnn ${name}: ${message}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    // MtcnnError: bad input, named. A system error (EACCES, ENOSPC, ...): the
+    // file system said no. Both are one line; anything else is a bug, and Node
+    // prints its stack.
+    const system = e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+    if (!(e instanceof MtcnnError) && !system) throw e;
+    process.stderr.write(`mtcnn ${name}: ${(e as Error).message}\n`);
+    return e instanceof MtcnnError && e.code === 'BAD_OPTIONS' ? 2 : 1; // 2: the command line itself is wrong
   }
 }
-
-/** A mistake in the command line itself (exit code 2). */
-export class UsageError extends Error {}
