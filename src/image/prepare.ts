@@ -4,7 +4,7 @@
  * detect_face() applies before every net call.
  * @module
  */
-import { MtcnnError } from '../errors.ts';
+import { MtcnnError, show } from '../errors.ts';
 import type { ImageInput, RgbImage } from '../types.ts';
 
 /**
@@ -20,16 +20,19 @@ const badImage = (message: string) => new MtcnnError('BAD_IMAGE', message);
 /**
  * Checks an image and returns it as RGB uint8 (h, w, 3). Gray gives three
  * equal channels and RGBA drops alpha, as cv2.imread(IMREAD_COLOR) does.
+ * An image of more than `maxPixels` pixels is refused from its declared
+ * size, before its data is read or anything is allocated.
  * Throws MtcnnError('BAD_IMAGE') naming the problem.
  */
-export function toRgb(image: ImageInput): RgbImage {
-  if (image === null || typeof image !== 'object') throw badImage(`image must be an object {width, height, data}, got ${image}`);
+export function toRgb(image: ImageInput, maxPixels = Infinity): RgbImage {
+  if (image === null || typeof image !== 'object') throw badImage(`image must be an object {width, height, data}, got ${show(image)}`);
   const { width, height, data } = image;
   if (!Number.isSafeInteger(width) || width <= 0 || !Number.isSafeInteger(height) || height <= 0) {
-    throw badImage(`image width and height must be positive integers, got ${width}x${height}`);
+    throw badImage(`image width and height must be positive integers, got width ${show(width)}, height ${show(height)}`);
   }
+  if (width * height > maxPixels) throw badImage(`image is ${width}x${height}, more than maxPixels (${maxPixels})`);
   if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
-    throw badImage('image.data must be an array of pixel values');
+    throw badImage(`image.data must be an array or typed array of pixel values, got ${show(data)}`);
   }
   const pixels = width * height;
   const channels = image.channels ?? data.length / pixels;
@@ -37,7 +40,7 @@ export function toRgb(image: ImageInput): RgbImage {
     throw badImage(
       image.channels === undefined
         ? `image.data has ${data.length} values for ${width}x${height} pixels: expected 1, 3 or 4 per pixel`
-        : `image.channels must be 1, 3 or 4, got ${image.channels}`,
+        : `image.channels must be 1, 3 or 4, got ${show(image.channels)}`,
     );
   }
   if (data.length !== pixels * channels) {
@@ -49,9 +52,11 @@ export function toRgb(image: ImageInput): RgbImage {
   const rgb = new Uint8Array(pixels * 3);
   for (let p = 0; p < pixels; p++) {
     for (let c = 0; c < 3; c++) {
-      const v = data[p * channels + (channels === 1 ? 0 : c)];
-      if (!isBytes && !(v >= 0 && v <= 255)) {
-        throw badImage(`image.data[${p * channels + (channels === 1 ? 0 : c)}] is ${v}: values must be in [0, 255]`);
+      const i = p * channels + (channels === 1 ? 0 : c);
+      const v = data[i];
+      // typeof: a string '5' or a BigInt would pass the range test by coercion
+      if (!isBytes && !(typeof v === 'number' && v >= 0 && v <= 255)) {
+        throw badImage(`image.data[${i}] is ${show(v)}: values must be numbers in [0, 255]`);
       }
       rgb[p * 3 + c] = Math.round(v);
     }

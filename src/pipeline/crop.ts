@@ -39,8 +39,16 @@ function sliceRange(start: number, stop: number, n: number): [number, number] {
  * incompatible shapes (a box wholly outside the image, where numpy's
  * negative slice bounds count from the end) raises ValueError. The reference
  * has no result to match in these cases; this project drops the candidate
- * (the caller removes its box) so one odd box never aborts a detection.
- * Shapes that numpy broadcasts (a 1-pixel source slice) are broadcast here too.
+ * (returns null here; cropBatch leaves it out of `kept` and the caller
+ * removes its box) so one odd box never aborts a detection.
+ * Where the two slices do fit, the reference goes on and so does this port,
+ * with an all-zero crop: a box starting just past the right edge (x1 = w + 1:
+ * both slices empty), or wholly left of the image with x2 = 0 (both empty)
+ * or x2 <= 1 - w (the negative stop counts from the end and leaves at most
+ * one source column, which numpy broadcasts into the empty destination);
+ * the same for rows. A 1-pixel source slice into a longer destination is
+ * broadcast (repeated), as numpy does.
+ * test/degenerate-crop.test.ts checks each case against numpy's outcome.
  */
 export function cropCandidate(img: RgbImage, p: PadResult, k: number): Float64Array | null {
   const tmph = p.tmph[k],
@@ -83,12 +91,14 @@ export function cropBatch(
   stage: TraceStage,
   hook?: TraceHook,
 ): CropBatch {
+  const plane = size * size * 3;
+  const input = new Float32Array(count * plane); // room for every candidate, trimmed to the kept ones
   const kept: number[] = [];
-  const crops: Float64Array[] = [];
   for (let k = 0; k < count; k++) {
     const tmp = cropCandidate(img, p, k);
     if (tmp === null) continue;
     const resized = imresample(tmp, p.tmph[k], p.tmpw[k], size, size); // (size, size, 3) f64
+    normalizeTransposed(resized, size, size, input, kept.length * plane);
     hook?.({
       fn: 'imresample',
       stage,
@@ -96,10 +106,6 @@ export function cropBatch(
       arrays: { in: f64([p.tmph[k], p.tmpw[k], 3], tmp), out: f64([size, size, 3], resized) },
     });
     kept.push(k);
-    crops.push(resized);
   }
-  const plane = size * size * 3;
-  const input = new Float32Array(kept.length * plane);
-  for (let i = 0; i < crops.length; i++) normalizeTransposed(crops[i], size, size, input, i * plane);
-  return { input, kept };
+  return { input: kept.length === count ? input : input.subarray(0, kept.length * plane), kept };
 }

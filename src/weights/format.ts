@@ -24,7 +24,7 @@
  * engine in use (src/io/npy.ts assumes the same).
  * @module
  */
-import { MtcnnError } from '../errors.ts';
+import { MtcnnError, show } from '../errors.ts';
 import { crc32 } from './crc32.ts';
 import { SCHEMA, checkAgainstSchema, showShape, tensorKey } from './schema.ts';
 
@@ -317,4 +317,34 @@ export function serializeWeights(w: MtcnnWeights, meta: WeightsMeta = { sources:
   view.setUint32(16, crc32(out.subarray(PREAMBLE_BYTES, dataStart)), true);
   for (let i = 0; i < entries.length; i++) out.set(payloads[i], dataStart + entries[i].offset);
   return out;
+}
+
+/**
+ * Checks that `w` is a complete set of weights, as parseWeights() returns
+ * them: an object with pnet, rnet and onet, each holding exactly the tensors
+ * of schema.ts with their shapes, each a Float32Array of prod(shape) values.
+ * The Detector calls it once, so a wrong object (the file's bytes, a
+ * half-built object) is refused by name instead of failing inside a net.
+ * @throws MtcnnError('BAD_WEIGHTS') naming the net and tensor.
+ */
+export function checkWeights(w: MtcnnWeights, where = 'weights'): void {
+  const hint = '(use parseWeights() or loadWeightsFile())';
+  if (w === null || typeof w !== 'object') {
+    throw new MtcnnError('BAD_WEIGHTS', `${where}: expected an object {pnet, rnet, onet} ${hint}, got ${show(w)}`);
+  }
+  for (const spec of SCHEMA) {
+    const net: unknown = w[spec.net];
+    if (net === null || typeof net !== 'object') {
+      throw new MtcnnError('BAD_WEIGHTS', `${where}: ${spec.net} must be an object of tensors ${hint}, got ${show(net)}`);
+    }
+    const shapes = new Map<string, number[]>();
+    for (const [key, t] of Object.entries(net as Record<string, Partial<Tensor> | null>)) {
+      const shape = t?.shape;
+      if (!Array.isArray(shape) || !(t?.data instanceof Float32Array) || t.data.length !== product(shape)) {
+        throw new MtcnnError('BAD_WEIGHTS', `${where}: ${spec.net} ${key} must be {shape, data: Float32Array of prod(shape) values}`);
+      }
+      shapes.set(key, shape);
+    }
+    checkAgainstSchema(spec, shapes, `${where}, ${spec.net}`);
+  }
 }
