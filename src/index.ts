@@ -21,4 +21,4 @@ export { alignFace } from './align/align-face.ts';
 export { similarityTransform, invertAffine, type Affine } from './align/similarity.ts';
 export { TEMPLATE_112, TEMPLATE_SIZE, templateFor } from './align/template.ts';
 export { warpAffine } from './align/warp.ts';
-export { LANDMARK_NAMES, type DetectOptions, type Face, type ImageInput, type Landmarks, type Point, type RgbImage } from './types.ts';
+export { LANDMARK_NAMES, type DetectOptions, type Face, type ImageInput, type Landmarks, type Point, type PyramidSource, type RgbImage } from './types.ts';

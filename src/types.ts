@@ -61,4 +61,25 @@ export interface DetectOptions {
   factor?: number;
   /** Largest image, and largest pyramid level, accepted, in pixels. Default 2^26. */
   maxPixels?: number;
+  /**
+   * How each pyramid level is made (pipeline/stage1.ts). `'from-image'`, the
+   * default, is detect_face()'s way: every level is the image resized with
+   * INTER_AREA. `'from-previous'` resizes level k from level k-1 (the first
+   * from the image): an opt-in speed-up that CHANGES RESULTS (the pixels of
+   * every level after the first differ, so scores and boxes differ, and the
+   * faces found can too) and is never the default. Same scales, same level sizes.
+   *
+   * Measured by `npm run docs` (docs/walkthrough.md, "Speed-ups and what
+   * they cost"; numbers copied here by hand from its output of 2026-12-04,
+   * 2-core AMD EPYC, Node 20): it saves only resizing time, 85 -> 29 ms on
+   * bbt1 (1366x768; 2% of its 3.3 s detection) and 131 -> 46 ms on
+   * portrait_ks (1125x1612; 4% of 1.9 s), so at best a 1.02x / 1.05x
+   * speed-up, about the run-to-run noise. On the ten shared photos it finds
+   * the same 19 faces (none lost, none new), but 16 of them with a box moved
+   * by more than 1 px, up to 10.4 px (portrait_ks).
+   */
+  pyramid?: PyramidSource;
 }
+
+/** Where pyramid levels are resized from: see DetectOptions.pyramid. */
+export type PyramidSource = 'from-image' | 'from-previous';

@@ -17,7 +17,7 @@ import { imresample } from '../image/imresample.ts';
 import { normalizeTransposed } from '../image/prepare.ts';
 import { pnet } from '../nets/pnet.ts';
 import type { NetWeights } from '../weights/format.ts';
-import type { RgbImage } from '../types.ts';
+import type { PyramidSource, RgbImage } from '../types.ts';
 import { generateBoundingBox, nms, pad, rerec, takeRows, type BoxArray, type PadResult } from './boxes.ts';
 import { levelSize } from './pyramid.ts';
 import { f32, f64, i16, u8, type TraceArray, type TraceHook, type TraceStage } from './trace.ts';
@@ -50,13 +50,28 @@ export function proposeAtScale(
   weights: NetWeights,
   hook?: TraceHook,
 ): BoxArray {
-  const stage: TraceStage = 'stage1';
-  const [hs, ws] = levelSize(img.height, img.width, scale);
-  const level = imresample(img.data, img.height, img.width, hs, ws); // (hs, ws, 3) u8
-  hook?.({ fn: 'imresample', stage, params: { size: [hs, ws] }, arrays: { out: u8([hs, ws, 3], level) } });
+  return proposeOnLevel(resizeLevel(img, img, scale, hook), scale, t, weights, hook);
+}
 
+/**
+ * The level of `img` at `scale`: ceil(h*scale) x ceil(w*scale), resized with
+ * INTER_AREA from `source`, which is `img` itself in detect_face() (and
+ * the previous level with the opt-in `pyramid: 'from-previous'`).
+ */
+export function resizeLevel(img: RgbImage, source: RgbImage, scale: number, hook?: TraceHook): RgbImage {
+  const [hs, ws] = levelSize(img.height, img.width, scale);
+  const level = imresample(source.data, source.height, source.width, hs, ws); // (hs, ws, 3) u8
+  hook?.({ fn: 'imresample', stage: 'stage1', params: { size: [hs, ws] }, arrays: { out: u8([hs, ws, 3], level) } });
+  return { width: ws, height: hs, data: level };
+}
+
+/** P-Net on one level, candidate windows, nms within the scale. Returns the kept (n, 9) candidates. */
+export function proposeOnLevel(level: RgbImage, scale: number, t: number, weights: NetWeights, hook?: TraceHook): BoxArray {
+  const stage: TraceStage = 'stage1';
+  const hs = level.height,
+    ws = level.width;
   const input = new Float32Array(ws * hs * 3); // (ws, hs, 3) f32: the level, transposed
-  normalizeTransposed(level, hs, ws, input);
+  normalizeTransposed(level.data, hs, ws, input);
   const out = pnet(weights, input, ws, hs); // maps (W', H', c) in the transposed orientation
   hook?.({
     fn: 'pnet',
@@ -182,9 +197,25 @@ export function padArrays(total: BoxArray, p: PadResult, totalArray: TraceArray 
   };
 }
 
-/** Stage 1 in full: every scale, then the merge. */
-export function stage1(img: RgbImage, scales: number[], t: number, weights: NetWeights, hook?: TraceHook): Stage1Result {
+/**
+ * Stage 1 in full: every scale, then the merge. With `pyramid` 'from-previous'
+ * (opt-in, not detect_face()'s: see DetectOptions.pyramid) each level after
+ * the first is resized from the level before it instead of from the image.
+ */
+export function stage1(
+  img: RgbImage,
+  scales: number[],
+  t: number,
+  weights: NetWeights,
+  hook?: TraceHook,
+  pyramid: PyramidSource = 'from-image',
+): Stage1Result {
   const candidates: BoxArray[] = [];
-  for (const scale of scales) candidates.push(proposeAtScale(img, scale, t, weights, hook));
+  let source = img; // what the next level is resized from
+  for (const scale of scales) {
+    const level = resizeLevel(img, source, scale, hook);
+    candidates.push(proposeOnLevel(level, scale, t, weights, hook));
+    if (pyramid === 'from-previous') source = level;
+  }
   return mergeScales(img, candidates, hook);
 }
