@@ -8,24 +8,29 @@
  *         -> stage 3: O-Net on 48x48 crops, landmarks (stage3.ts)
  * @module
  */
-import { MtcnnError } from './errors.ts';
+import { MtcnnError, show } from './errors.ts';
 import { toRgb } from './image/prepare.ts';
-import { resolveOptions, type ResolvedOptions } from './options.ts';
+import { checkPyramid, resolveOptions, type ResolvedOptions } from './options.ts';
 import type { BoxArray } from './pipeline/boxes.ts';
 import { cropBatch } from './pipeline/crop.ts';
-import { bulkMinsize, computeScales, levelSize } from './pipeline/pyramid.ts';
+import { bulkMinsize, computeScales } from './pipeline/pyramid.ts';
 import { stage1 } from './pipeline/stage1.ts';
 import { refine, runRnet } from './pipeline/stage2.ts';
 import { finish, fixAndPad, runOnet, type Detections } from './pipeline/stage3.ts';
 import { ONET_SIZE } from './nets/onet.ts';
 import { RNET_SIZE } from './nets/rnet.ts';
+import { emptyTimings, timingHook, type StageTimings } from './pipeline/timing.ts';
 import type { TraceCall, TraceHook } from './pipeline/trace.ts';
 import { LANDMARK_NAMES, type DetectOptions, type Face, type ImageInput, type Landmarks, type RgbImage } from './types.ts';
-import type { MtcnnWeights } from './weights/format.ts';
+import { checkWeights, type MtcnnWeights } from './weights/format.ts';
 
 export type { Detections } from './pipeline/stage3.ts';
+export type { StageTimings } from './pipeline/timing.ts';
 
-const EMPTY: Detections = { boxes: { rows: 0, cols: 5, data: new Float64Array(0) }, points: new Float64Array(0) };
+/** The host's monotonic clock in milliseconds (browsers, workers, Node, Deno, Bun all have one). */
+const clock = (globalThis as unknown as { performance: { now(): number } }).performance;
+
+export const EMPTY: Detections = { boxes: { rows: 0, cols: 5, data: new Float64Array(0) }, points: new Float64Array(0) };
 
 /** Options of a batch detection: minsize is given per image as a ratio of its smaller side. */
 export interface BatchOptions extends Omit<DetectOptions, 'minsize'> {
@@ -33,27 +38,15 @@ export interface BatchOptions extends Omit<DetectOptions, 'minsize'> {
   minsizeRatio: number;
 }
 
-/** The pyramid's scales, refusing sizes that would exhaust memory (maxPixels). */
-function scalesFor(img: RgbImage, opts: ResolvedOptions): number[] {
-  if (img.width * img.height > opts.maxPixels) {
-    throw new MtcnnError('BAD_IMAGE', `image is ${img.width}x${img.height}, more than maxPixels (${opts.maxPixels})`);
-  }
-  const scales = computeScales(img.height, img.width, opts.minsize, opts.factor);
-  if (scales.length > 0) {
-    const [hs, ws] = levelSize(img.height, img.width, scales[0]);
-    if (hs * ws > opts.maxPixels) {
-      throw new MtcnnError(
-        'BAD_OPTIONS',
-        `minsize ${opts.minsize} makes the first pyramid level ${ws}x${hs}, more than maxPixels (${opts.maxPixels})`,
-      );
-    }
-  }
-  return scales;
+/** The pyramid's scales, refusing sizes that would exhaust memory or never finish (options.ts checkPyramid). */
+export function scalesFor(img: RgbImage, opts: ResolvedOptions): number[] {
+  checkPyramid(img.height, img.width, opts); // before computeScales, which a tiny minsize or a factor near 1 keeps busy (nearly) forever
+  return computeScales(img.height, img.width, opts.minsize, opts.factor);
 }
 
 /** Stages 1 and 2 up to the R-Net call: the candidate windows and their 24x24 batch. */
 function prepareStage2(img: RgbImage, opts: ResolvedOptions, weights: MtcnnWeights, hook?: TraceHook) {
-  const s1 = stage1(img, scalesFor(img, opts), opts.thresholds[0], weights.pnet, hook);
+  const s1 = stage1(img, scalesFor(img, opts), opts.thresholds[0], weights.pnet, hook, opts.pyramid);
   if (s1.boxes.rows === 0 || s1.pad === null) return null;
   const batch = cropBatch(img, s1.pad, s1.boxes.rows, RNET_SIZE, 'stage2', hook);
   return { boxes: keepRows(s1.boxes, batch.kept), input: batch.input, n: batch.kept.length };
@@ -67,7 +60,7 @@ function prepareStage3(img: RgbImage, boxes: BoxArray, hook?: TraceHook) {
 }
 
 /** Rows `kept` of b (all of them when nothing was dropped as a degenerate crop). */
-function keepRows(b: BoxArray, kept: number[]): BoxArray {
+export function keepRows(b: BoxArray, kept: number[]): BoxArray {
   if (kept.length === b.rows) return b;
   const data = new Float64Array(kept.length * b.cols);
   for (let j = 0; j < kept.length; j++) data.set(b.data.subarray(kept[j] * b.cols, (kept[j] + 1) * b.cols), j * b.cols);
@@ -164,6 +157,7 @@ export function toFaces(d: Detections): Face[] {
 export class Detector {
   readonly weights: MtcnnWeights;
   constructor(weights: MtcnnWeights) {
+    checkWeights(weights, 'Detector weights'); // a wrong object is refused here by name, not deep inside a net
     this.weights = weights;
   }
 
@@ -175,7 +169,21 @@ export class Detector {
   /** detect_face()'s own result: total_boxes (n, 5) and points (10, n). `hook` sees every helper call. */
   detectRaw(image: ImageInput, options?: DetectOptions, hook?: TraceHook): Detections {
     const opts = resolveOptions(options);
-    return detectFace(toRgb(image), this.weights, opts, hook);
+    if (hook !== undefined && typeof hook !== 'function') throw new MtcnnError('BAD_OPTIONS', `hook must be a function, got ${show(hook)}`);
+    return detectFace(toRgb(image, opts.maxPixels), this.weights, opts, hook);
+  }
+
+  /**
+   * Faces, and how long each stage took (milliseconds; see
+   * pipeline/timing.ts for what each stage covers). Timed through the trace
+   * hook: `detect` itself carries no timing code and pays nothing for it.
+   */
+  detectTimed(image: ImageInput, options?: DetectOptions): { faces: Face[]; timings: StageTimings } {
+    const timings = emptyTimings();
+    const timer = timingHook(timings, () => clock.now());
+    const faces = toFaces(this.detectRaw(image, options, timer.hook));
+    timer.done();
+    return { faces, timings };
   }
 
   /** Faces and every intermediate step, in call order (explain mode). */
@@ -190,9 +198,16 @@ export class Detector {
     if (!Array.isArray(images)) throw new MtcnnError('BAD_IMAGE', 'images must be an array of images');
     const ratio = options?.minsizeRatio;
     if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) {
-      throw new MtcnnError('BAD_OPTIONS', `minsizeRatio must be a number in (0, 1], got ${ratio}`);
+      throw new MtcnnError('BAD_OPTIONS', `minsizeRatio must be a number in (0, 1], got ${show(ratio)}`);
     }
     const opts = resolveOptions({ ...options, minsize: 12 });
-    return bulkDetectFace(images.map(toRgb), this.weights, opts, ratio).map(toFaces);
+    const rgb = images.map((image, i) => {
+      try {
+        return toRgb(image, opts.maxPixels);
+      } catch (e) {
+        throw e instanceof MtcnnError ? new MtcnnError(e.code, `images[${i}]: ${e.message}`) : e;
+      }
+    });
+    return bulkDetectFace(rgb, this.weights, opts, ratio).map(toFaces);
   }
 }

@@ -7,8 +7,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conv2d, conv2dNaive, packConvWeights, packedConvLength } from '../src/kernels/conv2d.ts';
-import { dense, packDenseWeights, packedDenseLength } from '../src/kernels/dense.ts';
+import { conv2d, conv2dNaive, packConv } from '../src/kernels/conv2d.ts';
+import { dense, packDense } from '../src/kernels/dense.ts';
 import { maxpool } from '../src/kernels/maxpool.ts';
 import { prelu } from '../src/kernels/prelu.ts';
 import { outSize, samePads, sameOut, validOut, type Padding } from '../src/kernels/shape.ts';
@@ -115,9 +115,7 @@ function conv2dPacked(
   out: Float32Array, x: Float32Array, n: number, h: number, w: number, c: number,
   k: Float32Array, bias: Float32Array, kh: number, kw: number, oc: number,
 ): void {
-  const packed = new Float32Array(packedConvLength(kh, kw, c, oc));
-  packConvWeights(packed, k, kh, kw, c, oc);
-  conv2d(out, x, n, h, w, c, packed, bias, kh, kw, oc);
+  conv2d(out, x, n, h, w, packConv(k, bias, kh, kw, c, oc));
 }
 
 const Conv = suite('kernels/conv2d');
@@ -178,15 +176,21 @@ Conv('random shapes: conv2dNaive = brute force, conv2d = conv2dNaive bit for bit
     conv2dPacked(fast, x, n, h, w, c, k, bias, kh, kw, oc);
     checkClose(`${label} naive vs brute`, naive, bruteConv(x, n, h, w, c, k, bias, kh, kw, oc), BRUTE_ABS);
     checkEqual(`${label} fast vs naive`, fast, naive);
+    // With PReLU fused into the stores: the same bits as conv2dNaive followed by prelu.
+    const alpha = randomArray(rand, oc);
+    const fused = new Float32Array(size).fill(NaN);
+    conv2d(fused, x, n, h, w, packConv(k, bias, kh, kw, c, oc), alpha);
+    prelu(naive, size, alpha, oc);
+    checkEqual(`${label} fused prelu vs naive + prelu`, fused, naive);
   }
 });
 
-Conv('packConvWeights: zero-padded blocks of 4 output channels', () => {
+Conv('packConv: zero-padded blocks of 4 output channels, widened to float64', () => {
   // (1, 1, 2, 5) HWIO -> (2 blocks, 1, 1, 2, 4)
   const w = f32([1, 2, 3, 4, 5, 10, 20, 30, 40, 50]);
-  const packed = new Float32Array(packedConvLength(1, 1, 2, 5));
-  packConvWeights(packed, w, 1, 1, 2, 5);
-  assert.equal(Array.from(packed), [1, 2, 3, 4, 10, 20, 30, 40, 5, 0, 0, 0, 50, 0, 0, 0]);
+  const packed = packConv(w, f32([0.1, 0.2, 0.3, 0.4, 0.5]), 1, 1, 2, 5);
+  assert.equal(Array.from(packed.weights), [1, 2, 3, 4, 10, 20, 30, 40, 5, 0, 0, 0, 50, 0, 0, 0]);
+  assert.equal(Array.from(packed.bias), [...f32([0.1, 0.2, 0.3, 0.4, 0.5]), 0, 0, 0]);
 });
 
 Conv.run();
@@ -313,9 +317,7 @@ Pool.run();
 function densePacked(
   out: Float32Array, x: Float32Array, n: number, din: number, w: Float32Array, bias: Float32Array, dout: number,
 ): void {
-  const packed = new Float32Array(packedDenseLength(din, dout));
-  packDenseWeights(packed, w, din, dout);
-  dense(out, x, n, din, packed, bias, dout);
+  dense(out, x, n, packDense(w, bias, din, dout));
 }
 
 const Dense = suite('kernels/dense');

@@ -96,14 +96,17 @@ export function areaGeneralU8(
       // Neighbouring output rows share their border source row; its
       // horizontal sums are the same numbers either time, so reuse them.
       if (row !== bufRow) {
-        for (let dx = 0; dx < dw; dx++) {
-          const e0 = xStart[dx], e1 = xStart[dx + 1];
-          for (let c = 0; c < cn; c++) {
-            let t = 0;
-            for (let e = e0; e < e1; e++) {
-              t = Math.fround(t + Math.fround(src[row + xOffset[e] + c] * xWeight[e]));
+        if (cn === 3) horizontalU8Rgb(buf, src, row, dw, xtab);
+        else {
+          for (let dx = 0; dx < dw; dx++) {
+            const e0 = xStart[dx], e1 = xStart[dx + 1];
+            for (let c = 0; c < cn; c++) {
+              let t = 0;
+              for (let e = e0; e < e1; e++) {
+                t = Math.fround(t + Math.fround(src[row + xOffset[e] + c] * xWeight[e]));
+              }
+              buf[dx * cn + c] = t;
             }
-            buf[dx * cn + c] = t;
           }
         }
         bufRow = row;
@@ -140,12 +143,15 @@ export function areaGeneralF64(
     for (let j = ytab.start[dy]; j < ytab.start[dy + 1]; j++) {
       const row = ytab.offset[j];
       if (row !== bufRow) {
-        for (let dx = 0; dx < dw; dx++) {
-          const e0 = xStart[dx], e1 = xStart[dx + 1];
-          for (let c = 0; c < cn; c++) {
-            let t = 0;
-            for (let e = e0; e < e1; e++) t += src[row + xOffset[e] + c] * xWeight[e];
-            buf[dx * cn + c] = t;
+        if (cn === 3) horizontalF64Rgb(buf, src, row, dw, xtab);
+        else {
+          for (let dx = 0; dx < dw; dx++) {
+            const e0 = xStart[dx], e1 = xStart[dx + 1];
+            for (let c = 0; c < cn; c++) {
+              let t = 0;
+              for (let e = e0; e < e1; e++) t += src[row + xOffset[e] + c] * xWeight[e];
+              buf[dx * cn + c] = t;
+            }
           }
         }
         bufRow = row;
@@ -154,5 +160,46 @@ export function areaGeneralF64(
       for (let i = 0; i < rowLen; i++) acc[i] += beta * buf[i];
     }
     dst.set(acc, dy * rowLen);
+  }
+}
+
+/**
+ * The horizontal pass of areaGeneralU8 for one source row of an RGB image
+ * (cn = 3, every image and crop of the pipeline): otherwise identical to the
+ * generic loop, with the three channels' sums run side by side so that each
+ * table entry is read once for all three. The same operations in the same
+ * order for each channel: the same bits. Measured on bbt1's 11 pyramid
+ * levels (CPU time, Node 20): the whole resize 1.7x faster.
+ */
+function horizontalU8Rgb(buf: Float32Array, src: Uint8Array, row: number, dw: number, xtab: AreaTab): void {
+  const xStart = xtab.start, xOffset = xtab.offset, xWeight = xtab.weight;
+  for (let dx = 0; dx < dw; dx++) {
+    let t0 = 0, t1 = 0, t2 = 0;
+    for (let e = xStart[dx], e1 = xStart[dx + 1]; e < e1; e++) {
+      const at = row + xOffset[e], beta = xWeight[e];
+      t0 = Math.fround(t0 + Math.fround(src[at] * beta));
+      t1 = Math.fround(t1 + Math.fround(src[at + 1] * beta));
+      t2 = Math.fround(t2 + Math.fround(src[at + 2] * beta));
+    }
+    buf[dx * 3] = t0;
+    buf[dx * 3 + 1] = t1;
+    buf[dx * 3 + 2] = t2;
+  }
+}
+
+/** The same for areaGeneralF64 (double sums, no rounding). Measured on 300 crops of 30-200 px to 24x24 and 48x48: 1.7x faster. */
+function horizontalF64Rgb(buf: Float64Array, src: Float64Array, row: number, dw: number, xtab: AreaTab): void {
+  const xStart = xtab.start, xOffset = xtab.offset, xWeight = xtab.weight;
+  for (let dx = 0; dx < dw; dx++) {
+    let t0 = 0, t1 = 0, t2 = 0;
+    for (let e = xStart[dx], e1 = xStart[dx + 1]; e < e1; e++) {
+      const at = row + xOffset[e], beta = xWeight[e];
+      t0 += src[at] * beta;
+      t1 += src[at + 1] * beta;
+      t2 += src[at + 2] * beta;
+    }
+    buf[dx * 3] = t0;
+    buf[dx * 3 + 1] = t1;
+    buf[dx * 3 + 2] = t2;
   }
 }

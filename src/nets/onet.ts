@@ -10,7 +10,6 @@ import {
   convLayer,
   fcLayer,
   maxPoolLayer,
-  preluLayer,
   softmaxLayer,
   type Activation,
 } from './layers.ts';
@@ -33,14 +32,14 @@ export function onet(w: NetWeights, input: Float32Array, n: number): OnetOutput 
     throw new MtcnnError('BAD_IMAGE', `onet: input of length ${input.length} is not (${n}, 48, 48, 3)`);
   }
   const data: Activation = { data: input, n, h: ONET_SIZE, w: ONET_SIZE, c: 3 };
-  let x = preluLayer(w, 'prelu1', convLayer(w, 'conv1', data)); // (N, 46, 46, 32)
+  let x = convLayer(w, 'conv1', data, 'prelu1'); // (N, 46, 46, 32)
   x = maxPoolLayer(x, 3, 2, 'SAME'); // pool1: (N, 23, 23, 32)
-  x = preluLayer(w, 'prelu2', convLayer(w, 'conv2', x)); // (N, 21, 21, 64)
+  x = convLayer(w, 'conv2', x, 'prelu2'); // (N, 21, 21, 64)
   x = maxPoolLayer(x, 3, 2, 'VALID'); // pool2: (N, 10, 10, 64)
-  x = preluLayer(w, 'prelu3', convLayer(w, 'conv3', x)); // (N, 8, 8, 64)
+  x = convLayer(w, 'conv3', x, 'prelu3'); // (N, 8, 8, 64)
   x = maxPoolLayer(x, 2, 2, 'SAME'); // pool3: (N, 4, 4, 64)
-  x = preluLayer(w, 'prelu4', convLayer(w, 'conv4', x)); // (N, 3, 3, 128)
-  const features = preluLayer(w, 'prelu5', fcLayer(w, 'conv5', x)); // (N, 256)
+  x = convLayer(w, 'conv4', x, 'prelu4'); // (N, 3, 3, 128)
+  const features = fcLayer(w, 'conv5', x, 'prelu5'); // (N, 256)
   const prob1 = softmaxLayer(fcLayer(w, 'conv6-1', features)); // (N, 2)
   const reg = fcLayer(w, 'conv6-2', features); // (N, 4)
   const landmarks = fcLayer(w, 'conv6-3', features); // (N, 10)

@@ -12,7 +12,6 @@ import type { NetWeights } from '../weights/format.ts';
 import {
   convLayer,
   maxPoolLayer,
-  preluLayer,
   softmaxLayer,
   type Activation,
 } from './layers.ts';
@@ -39,10 +38,10 @@ export function pnet(w: NetWeights, input: Float32Array, h: number, width: numbe
     );
   }
   const data: Activation = { data: input, n: 1, h, w: width, c: 3 };
-  let x = preluLayer(w, 'PReLU1', convLayer(w, 'conv1', data)); // (H-2, W-2, 10)
+  let x = convLayer(w, 'conv1', data, 'PReLU1'); // (H-2, W-2, 10)
   x = maxPoolLayer(x, 2, 2, 'SAME'); // pool1
-  x = preluLayer(w, 'PReLU2', convLayer(w, 'conv2', x)); // 16 channels
-  const features = preluLayer(w, 'PReLU3', convLayer(w, 'conv3', x)); // (OH, OW, 32)
+  x = convLayer(w, 'conv2', x, 'PReLU2'); // 16 channels
+  const features = convLayer(w, 'conv3', x, 'PReLU3'); // (OH, OW, 32)
   const prob1 = softmaxLayer(convLayer(w, 'conv4-1', features)); // (OH, OW, 2)
   const reg = convLayer(w, 'conv4-2', features); // (OH, OW, 4)
   return { reg: reg.data, prob: prob1.data, oh: reg.h, ow: reg.w };

@@ -10,7 +10,6 @@ import {
   convLayer,
   fcLayer,
   maxPoolLayer,
-  preluLayer,
   softmaxLayer,
   type Activation,
 } from './layers.ts';
@@ -32,12 +31,12 @@ export function rnet(w: NetWeights, input: Float32Array, n: number): RnetOutput 
     throw new MtcnnError('BAD_IMAGE', `rnet: input of length ${input.length} is not (${n}, 24, 24, 3)`);
   }
   const data: Activation = { data: input, n, h: RNET_SIZE, w: RNET_SIZE, c: 3 };
-  let x = preluLayer(w, 'prelu1', convLayer(w, 'conv1', data)); // (N, 22, 22, 28)
+  let x = convLayer(w, 'conv1', data, 'prelu1'); // (N, 22, 22, 28)
   x = maxPoolLayer(x, 3, 2, 'SAME'); // pool1: (N, 11, 11, 28)
-  x = preluLayer(w, 'prelu2', convLayer(w, 'conv2', x)); // (N, 9, 9, 48)
+  x = convLayer(w, 'conv2', x, 'prelu2'); // (N, 9, 9, 48)
   x = maxPoolLayer(x, 3, 2, 'VALID'); // pool2: (N, 4, 4, 48)
-  x = preluLayer(w, 'prelu3', convLayer(w, 'conv3', x)); // (N, 3, 3, 64)
-  const features = preluLayer(w, 'prelu4', fcLayer(w, 'conv4', x)); // (N, 128)
+  x = convLayer(w, 'conv3', x, 'prelu3'); // (N, 3, 3, 64)
+  const features = fcLayer(w, 'conv4', x, 'prelu4'); // (N, 128)
   const prob1 = softmaxLayer(fcLayer(w, 'conv5-1', features)); // (N, 2)
   const reg = fcLayer(w, 'conv5-2', features); // (N, 4)
   return { reg: reg.data, prob: prob1.data };
