@@ -200,7 +200,8 @@ export class Detector {
     if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) {
       throw new MtcnnError('BAD_OPTIONS', `minsizeRatio must be a number in (0, 1], got ${show(ratio)}`);
     }
-    const opts = resolveOptions({ ...options, minsize: 12 });
+    const { minsizeRatio: _, ...rest } = options;
+    const opts = resolveOptions({ ...rest, minsize: 12 }); // minsize per image, from the ratio
     const rgb = images.map((image, i) => {
       try {
         return toRgb(image, opts.maxPixels);

@@ -40,10 +40,19 @@ const PNET_WINDOW = 12;
 
 const bad = (message: string) => new MtcnnError('BAD_OPTIONS', message);
 
+/** Every option detect() takes (types.ts DetectOptions). */
+const OPTION_NAMES = ['minsize', 'thresholds', 'factor', 'maxPixels', 'pyramid'] as const;
+
 /** Defaults filled in, every value checked; throws MtcnnError('BAD_OPTIONS') naming the option. */
 export function resolveOptions(options: DetectOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw bad(`options must be an object like { minsize: 20 }, got ${show(options)}`);
+  }
+  // A misspelt option (minSize, threshold) would otherwise be silently ignored.
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      throw bad(`unknown option '${key}': the options are ${OPTION_NAMES.join(', ')}`);
+    }
   }
   // Only an absent (undefined) option takes its default; null is refused like any other non-number.
   const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);

@@ -72,6 +72,7 @@ Api('bad options are refused with an MtcnnError naming the option', () => {
     [{ thresholds: [0.6, 0.7] }, /thresholds/],
     [{ thresholds: [0.6, 0.7, 1.5] }, /thresholds/],
     [{ minsize: 0.01 }, /maxPixels/], // a 1200x first level per pixel: over the memory bound
+    [{ minSize: 40 }, /unknown option 'minSize'/], // a misspelt option is not silently ignored
   ];
   for (const [options, pattern] of cases) {
     try {

@@ -58,6 +58,11 @@ Parallel('bad options are refused as by Detector', async () => {
       () => assert.unreachable('should throw'),
       (e: Error) => assert.match(e.message, /minsize/),
     );
+    // the opt-in chained pyramid cannot be shared out level by level: refused, not silently ignored
+    await parallel.detect(loadPhoto('hopkins1'), { pyramid: 'from-previous' }).then(
+      () => assert.unreachable('should throw'),
+      (e: Error) => assert.match(e.message, /pyramid 'from-image'/),
+    );
   } finally {
     await parallel.close();
   }

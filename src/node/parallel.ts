@@ -190,6 +190,10 @@ export class ParallelDetector {
   /** detect_face()'s total_boxes and points (the same as Detector.detectRaw, without a trace hook). */
   async detectRaw(image: ImageInput, options?: DetectOptions): Promise<Detections> {
     const opts = resolveOptions(options);
+    if (opts.pyramid !== 'from-image') {
+      // each worker resizes its levels from the image; a chain of levels cannot be shared out
+      throw new MtcnnError('BAD_OPTIONS', `ParallelDetector supports only pyramid 'from-image', got '${opts.pyramid}'`);
+    }
     const img = shared(toRgb(image, opts.maxPixels));
     const scales = scalesFor(img, opts);
 
