@@ -180,7 +180,8 @@ export interface TraceOptions extends DetectOptions {
  * (with `image` = `name`) and every file of the trace folder.
  */
 export function buildTrace(img: RgbImage, name: string, weights: MtcnnWeights, options: TraceOptions): Trace {
-  const opts = resolveOptions(options);
+  const { full: _full, sha256: _sha256, ...detectOptions } = options;
+  const opts = resolveOptions(detectOptions);
   const { height: h, width: w } = img;
   const full = options.full === true || h * w <= FULL_MAP_MAX_PIXELS;
   const recorder = traceRecorder(full, options.full === true, options.sha256);
