@@ -15,19 +15,20 @@
 import { Detector, LANDMARK_NAMES, parseWeights } from '../dist/index.js';
 
 /** @typedef {import('../dist/index.js').Face} Face */
-/** @typedef {import('../dist/index.js').TraceStage} TraceStage */
 /** @typedef {{ label: string, ms: number }} Timing */
 
 const BOX_COLOR = '#00ff00';
 const LANDMARK_COLOR = '#ff00ff';
 
-/** What each stage of the cascade does, for the timings table. */
-const STAGE_LABELS = /** @type {Record<TraceStage, string>} */ ({
-  stage1: 'stage 1: P-Net over the pyramid',
-  'stage1-merge': 'stage 1: merge scales (NMS, pad)',
-  stage2: 'stage 2: R-Net on 24×24 crops',
-  stage3: 'stage 3: O-Net on 48×48 crops',
-});
+/** What each stage of Detector.detectTimed() covers, for the timings table (src/pipeline/timing.ts). */
+const STAGE_LABELS = {
+  pyramid: 'stage 1: resize the pyramid levels (INTER_AREA)',
+  pnet: 'stage 1: P-Net over the pyramid',
+  nms: 'candidates, NMS, calibration, padding',
+  crops: 'stages 2-3: cut and resize the 24×24 / 48×48 crops',
+  rnet: 'stage 2: R-Net on the crops',
+  onet: 'stage 3: O-Net on the crops',
+};
 
 const params = new URLSearchParams(location.search);
 const view = /** @type {HTMLCanvasElement} */ (document.getElementById('view'));
@@ -100,30 +101,6 @@ async function decode(blob) {
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   return ctx.getImageData(0, 0, canvas.width, canvas.height, { colorSpace: 'srgb' });
-}
-
-/**
- * Times the cascade's stages: a run with a trace hook that stamps each
- * stage's last helper call. A stage is charged from the previous stage's
- * last call to its own, so its set-up (cropping) counts with it; the last
- * stage runs to the end of the detection.
- * @param {Detector} detector @param {ImageData} image
- * @returns {Timing[]}
- */
-function stageTimings(detector, image) {
-  /** @type {Map<TraceStage, number>} */
-  const lastCall = new Map();
-  const t0 = performance.now();
-  detector.detectRaw(image, undefined, (call) => lastCall.set(call.stage, performance.now() - t0));
-  const total = performance.now() - t0;
-  const stages = [...lastCall.keys()];
-  let from = 0;
-  return stages.map((stage, i) => {
-    const to = i === stages.length - 1 ? total : /** @type {number} */ (lastCall.get(stage));
-    const timing = { label: STAGE_LABELS[stage] ?? stage, ms: to - from };
-    from = to;
-    return timing;
-  });
 }
 
 /** The photo with the boxes, scores and landmarks over it. @param {ImageData} image @param {Face[]} faces */
@@ -208,10 +185,9 @@ async function run(blob, source) {
     const { detector, ms: weightsMs } = await ready;
     setStatus(`Detecting faces in ${source} (${image.width}×${image.height})…`);
     await nextPaint();
-    const t1 = performance.now();
-    const faces = detector.detect(image);
-    const detectMs = performance.now() - t1;
-    const stages = stageTimings(detector, image);
+    const { faces, timings: t } = detector.detectTimed(image);
+    const detectMs = t.total;
+    const stages = Object.entries(STAGE_LABELS).map(([key, label]) => ({ label, ms: t[/** @type {keyof typeof t} */ (key)] }));
     draw(image, faces);
     listFaces(faces);
     const timings = [

@@ -241,7 +241,7 @@ if (!existsSync(CHROMIUM)) {
 
       // What a person sees: the list, the timings, and the drawing.
       assert.is(await page.locator('#faces li').count(), expected.length, 'faces listed');
-      const stages = result.timings.filter((t) => t.label.startsWith('stage'));
+      const stages = result.timings.filter((t) => /^(stage|candidates)/.test(t.label));
       assert.ok(stages.length >= 4, `the stage timings, got ${JSON.stringify(result.timings)}`);
       assert.ok(result.timings.every((t) => Number.isFinite(t.ms) && t.ms >= 0), 'timings are durations');
       const shot = await page.locator('#view').screenshot();
