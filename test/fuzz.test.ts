@@ -20,6 +20,7 @@ import type { Detections, DetectOptions, ImageInput } from '../src/index.ts';
 import type { TraceCall } from '../src/pipeline/trace.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { loadPhoto, type RgbPhoto } from './helpers/photos.ts';
+import { rng } from './helpers/random.ts';
 
 const Fuzz = suite('fuzz');
 
@@ -30,14 +31,6 @@ const TIME_BUDGET_MS = Number(process.env.FUZZ_SECONDS ?? 25) * 1000;
 /** Pixel budget of one case with low thresholds (every pixel's window may pass P-Net). */
 const LOW_THRESHOLD_PIXELS = 6400;
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1)); // [lo, hi]

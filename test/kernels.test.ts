@@ -14,6 +14,7 @@ import { prelu } from '../src/kernels/prelu.ts';
 import { outSize, samePads, sameOut, validOut, type Padding } from '../src/kernels/shape.ts';
 import { softmax } from '../src/kernels/softmax.ts';
 import { checkClose, checkEqual } from './helpers/check.ts';
+import { rng } from './helpers/random.ts';
 
 /**
  * Brute force (float64) against the kernels' float32 outputs: the random
@@ -25,17 +26,6 @@ const BRUTE_ABS = 1e-5;
 /** Softmax of inputs in [-3, 3]: four float32 roundings of values <= 6 in the exponent, ~5e-7 at most. */
 const SOFTMAX_ABS = 1e-6;
 
-/** Deterministic uniform [0, 1) generator (mulberry32), so a failure is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(rand: () => number, n: number, lo = -1, hi = 1): Float32Array {
   const a = new Float32Array(n);

@@ -20,6 +20,7 @@ import { readNpy } from '../src/io/npy.ts';
 import { decodePng, readPng, type PngImage, type PngOptions } from '../src/node/png.ts';
 import { checkEqual, sha256 } from './helpers/check.ts';
 import { DATA_DIR, dataPath, readJson, traceNames } from './helpers/data.ts';
+import { rng } from './helpers/random.ts';
 
 /** Absolute path in ../shared/pngsuite (beside the MTCNN material); throws when it is missing. */
 export function pngsuitePath(...parts: string[]): string {
@@ -155,17 +156,6 @@ function fixCrcs(bytes: Uint8Array): void {
   }
 }
 
-/** mulberry32: a small seeded PRNG, so the fuzz cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const rgb = (img: PngImage) => Array.from(img.data);
 
@@ -376,7 +366,7 @@ Png('maxPixels: absurd sizes are refused from IHDR, before allocating', () => {
 });
 
 Png('fuzz: 200 seeded mutations each decode to the IHDR shape or throw MtcnnError, quickly', () => {
-  const random = prng(20240611);
+  const random = rng(20240611);
   const files = ['basn2c08.png', 'basi0g04.png', 'basn3p02.png', 'basn6a16.png', 'oi4n2c16.png'];
   const seen = { decoded: 0, refused: 0, refusedPastCrc: 0 };
   let slowest = 0;

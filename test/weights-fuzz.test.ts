@@ -23,6 +23,7 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import { MtcnnError } from '../src/errors.ts';
 import { DEFAULT_WEIGHTS_PATH } from '../src/node/weights.ts';
 import { parseWeights, type MtcnnWeights } from '../src/weights/format.ts';
+import { rng } from './helpers/random.ts';
 
 const Fuzz = suite('weights-fuzz');
 
@@ -30,15 +31,6 @@ const PREAMBLE = 20;
 /** Per mutant: parsing 2 MB with CRCs takes a few ms; anything near this bound is a hang or a blow-up. */
 const MAX_MS_PER_PARSE = 1000;
 
-/** mulberry32: a small seeded PRNG, so the mutants are the same on every run. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const original = new Uint8Array(readFileSync(DEFAULT_WEIGHTS_PATH));
 const view = new DataView(original.buffer, original.byteOffset, original.byteLength);

@@ -34,29 +34,37 @@ export function runRnet(weights: NetWeights, input: Float32Array, n: number, hoo
 }
 
 /**
+ * `ipass = np.where(score > threshold)`, `total_boxes = [x1 y1 x2 y2 of
+ * those, their score]` and `mv = reg[:, ipass]`, as stages 2 and 3 both do
+ * after their net. numpy compares the float32 scores with the threshold in
+ * float32, hence the fround.
+ */
+export function keepPassing(boxes: BoxArray, scores: NetScores, t: number) {
+  const tf = Math.fround(t);
+  const pass: number[] = [];
+  for (let i = 0; i < boxes.rows; i++) if (scores.prob[i * 2 + 1] > tf) pass.push(i);
+  const m = pass.length;
+  const total: BoxArray = { rows: m, cols: 5, data: new Float64Array(m * 5) }; // (m, 5) f64
+  const mv: BoxArray = { rows: m, cols: 4, data: new Float64Array(m * 4) }; // (m, 4): their regressions (float32 values)
+  for (let j = 0; j < m; j++) {
+    const i = pass[j];
+    for (let c = 0; c < 4; c++) {
+      total.data[j * 5 + c] = boxes.data[i * boxes.cols + c];
+      mv.data[j * 4 + c] = scores.reg[i * 4 + c];
+    }
+    total.data[j * 5 + 4] = scores.prob[i * 2 + 1];
+  }
+  return { pass, total, mv };
+}
+
+/**
  * The rest of stage 2 for one image: `boxes` (n, 5) are the windows whose
  * crops R-Net scored, row i with `scores` row i. Returns the (m, 5) windows
  * that pass, calibrated and squared.
  */
 export function refine(boxes: BoxArray, scores: NetScores, t: number, hook?: TraceHook): BoxArray {
-  const n = boxes.rows;
-  // ipass = np.where(score > threshold[1]); total_boxes = [x1 y1 x2 y2 of those, their R-Net score]
-  const pass: number[] = [];
-  // numpy compares the float32 scores with the threshold in float32 (`score > threshold[k]`)
-  const tf = Math.fround(t);
-  for (let i = 0; i < n; i++) if (scores.prob[i * 2 + 1] > tf) pass.push(i);
-  const m = pass.length;
-  const total: BoxArray = { rows: m, cols: 5, data: new Float64Array(m * 5) }; // (m, 5) f64
-  const mv = new Float32Array(m * 4); // (m, 4) f32: their regressions
-  for (let j = 0; j < m; j++) {
-    const i = pass[j];
-    for (let c = 0; c < 4; c++) {
-      total.data[j * 5 + c] = boxes.data[i * boxes.cols + c];
-      mv[j * 4 + c] = scores.reg[i * 4 + c];
-    }
-    total.data[j * 5 + 4] = scores.prob[i * 2 + 1];
-  }
-  if (m === 0) return total;
+  const { total, mv } = keepPassing(boxes, scores, t);
+  if (total.rows === 0) return total;
 
   const pick = nms(total, NMS_STAGE2, 'Union');
   hook?.({
@@ -66,7 +74,7 @@ export function refine(boxes: BoxArray, scores: NetScores, t: number, hook?: Tra
     arrays: { boxes: boxArray(total), pick: pickArray(total, pick) },
   });
   const picked = takeRows(total, pick);
-  const reg = takeRows({ rows: m, cols: 4, data: Float64Array.from(mv) }, pick); // mv[:, pick]
+  const reg = takeRows(mv, pick); // mv[:, pick]
   const calibrated = bbreg(picked, reg.data);
   hook?.({
     fn: 'bbreg',

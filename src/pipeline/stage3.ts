@@ -10,6 +10,7 @@ import { ONET_SIZE, onet } from '../nets/onet.ts';
 import type { NetWeights } from '../weights/format.ts';
 import { bbreg, nms, pad, takeRows, type BoxArray, type PadResult } from './boxes.ts';
 import { boxArray, inPlaceArrays, padArrays, pickArray } from './stage1.ts';
+import { keepPassing } from './stage2.ts';
 import { f32, type TraceHook } from './trace.ts';
 
 const NMS_STAGE3 = 0.7;
@@ -63,24 +64,13 @@ export interface Detections {
 
 /** The rest of stage 3 for one image: `boxes` (n, 5) are the windows O-Net scored, row i with `scores` row i. */
 export function finish(boxes: BoxArray, scores: OnetScores, t: number, hook?: TraceHook): Detections {
-  const n = boxes.rows;
-  const pass: number[] = [];
-  // numpy compares the float32 scores with the threshold in float32 (`score > threshold[k]`)
-  const tf = Math.fround(t);
-  for (let i = 0; i < n; i++) if (scores.prob[i * 2 + 1] > tf) pass.push(i);
+  const { pass, total, mv } = keepPassing(boxes, scores, t);
   const m = pass.length;
-  const total: BoxArray = { rows: m, cols: 5, data: new Float64Array(m * 5) }; // (m, 5) f64
-  const mv = new Float64Array(m * 4); // (m, 4): the passing regressions (float32 values)
   // `points` is O-Net's float32 output, and detect_face.py assigns the
   // landmark positions back into it: each one is rounded to float32.
   const points = new Float32Array(10 * m); // (10, m)
   for (let j = 0; j < m; j++) {
     const i = pass[j];
-    for (let c = 0; c < 4; c++) {
-      total.data[j * 5 + c] = boxes.data[i * boxes.cols + c];
-      mv[j * 4 + c] = scores.reg[i * 4 + c];
-    }
-    total.data[j * 5 + 4] = scores.prob[i * 2 + 1];
     // points = w * p + x1 - 1 with the MATLAB-style width w = x2 - x1 + 1
     const x1 = total.data[j * 5],
       y1 = total.data[j * 5 + 1];
@@ -93,12 +83,12 @@ export function finish(boxes: BoxArray, scores: OnetScores, t: number, hook?: Tr
   }
   if (m === 0) return { boxes: total, points: new Float64Array(0) };
 
-  const calibrated = bbreg(total, mv);
+  const calibrated = bbreg(total, mv.data);
   hook?.({
     fn: 'bbreg',
     stage: 'stage3',
     params: {},
-    arrays: { ...inPlaceArrays('boundingbox', calibrated), reg: f32([m, 4], Float32Array.from(mv)) },
+    arrays: { ...inPlaceArrays('boundingbox', calibrated), reg: f32([m, 4], Float32Array.from(mv.data)) },
   });
   const pick = nms(calibrated, NMS_STAGE3, 'Min');
   hook?.({
