@@ -14,7 +14,9 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Detector } from '../src/detect.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Detections, Detector } from '../src/detect.ts';
 import type { ParallelDetector } from '../src/node/parallel.ts';
 import { readPng } from '../src/node/png.ts';
 import { STAGES, type Stage, type StageTimings } from '../src/pipeline/timing.ts';
@@ -165,4 +167,18 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** global.gc, exposed at run time when node was started without --expose-gc (soak, memory, resources test). */
+export function getGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Two detections with the very same bits (Object.is also tells -0 from +0). */
+export function sameBits(a: Detections, b: Detections): boolean {
+  if (a.boxes.rows !== b.boxes.rows || a.points.length !== b.points.length) return false;
+  return a.boxes.data.every((v, i) => Object.is(v, b.boxes.data[i])) && a.points.every((v, i) => Object.is(v, b.points[i]));
 }

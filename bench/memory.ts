@@ -16,12 +16,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Detector, type RgbImage } from '../src/index.ts';
 import { computeScales, levelSize } from '../src/pipeline/pyramid.ts';
 import { readPng } from '../src/node/png.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
+import { getGc } from './lib.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(process.env.MTCNN_DATA ?? join(ROOT, '..', 'shared', 'mtcnn'));
@@ -39,13 +38,6 @@ function args(argv: string[]) {
     else throw new Error(`unknown or bad argument ${k} ${v ?? ''}`);
   }
   return out;
-}
-
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
 }
 
 /** The photo resized to w x h: nearest neighbour ('upscale') or repeated ('tile'). */

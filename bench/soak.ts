@@ -14,11 +14,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { Detector, type Detections } from '../src/index.ts';
+import { Detector } from '../src/index.ts';
 import { readPng } from '../src/node/png.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
+import { getGc, sameBits } from './lib.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(process.env.MTCNN_DATA ?? join(ROOT, '..', 'shared', 'mtcnn'));
@@ -42,18 +41,6 @@ function args(argv: string[]) {
 function photoPath(name: string): string {
   if (existsSync(name)) return name;
   return join(DATA, 'images', name.endsWith('.png') ? name : `${name}.png`);
-}
-
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-function sameBits(a: Detections, b: Detections): boolean {
-  if (a.boxes.rows !== b.boxes.rows || a.points.length !== b.points.length) return false;
-  return a.boxes.data.every((v, i) => Object.is(v, b.boxes.data[i])) && a.points.every((v, i) => Object.is(v, b.points[i]));
 }
 
 const mib = (n: number) => (n / 2 ** 20).toFixed(2);

@@ -10,8 +10,6 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { Detector } from '../src/index.ts';
 import type { Detections, MtcnnWeights, RgbImage } from '../src/index.ts';
@@ -24,24 +22,12 @@ import { refine, runRnet } from '../src/pipeline/stage2.ts';
 import { finish, fixAndPad, runOnet } from '../src/pipeline/stage3.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { loadPhoto } from './helpers/photos.ts';
+import { getGc, sameBits } from '../bench/lib.ts';
 
 const Res = suite('resources');
 
 const weights = loadWeightsFile();
 const detector = new Detector(weights);
-
-/** global.gc, exposed at run time when node was started without --expose-gc. */
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-function sameBits(a: Detections, b: Detections): boolean {
-  if (a.boxes.rows !== b.boxes.rows || a.points.length !== b.points.length) return false;
-  return a.boxes.data.every((v, i) => Object.is(v, b.boxes.data[i])) && a.points.every((v, i) => Object.is(v, b.points[i]));
-}
 
 /** zlib CRC-32 of every tensor's bytes, by net and name. */
 function digest(w: MtcnnWeights): string {
