@@ -12,6 +12,7 @@
 import { MtcnnError } from '../errors.ts';
 import { conv2d, packConv, type PackedConv } from '../kernels/conv2d.ts';
 import { dense, packDense } from '../kernels/dense.ts';
+import { conv3x3Winograd, packWinograd, type PackedWinograd } from '../kernels/winograd.ts';
 import { maxpool } from '../kernels/maxpool.ts';
 import { outSize, validOut, type Padding } from '../kernels/shape.ts';
 import { softmax } from '../kernels/softmax.ts';
@@ -41,19 +42,22 @@ function param(weights: NetWeights, layer: string, name: string): Tensor {
  * O-Net's layers 4 ms, P-Net's 0.06 ms a level): 2% of a 250x250 photo's
  * detection, 0.1% of bbt1's.
  */
-const packed = new WeakMap<Tensor, PackedConv>();
+const packed = new WeakMap<Tensor, PackedConv | PackedWinograd>();
 
-function packedLayer(weights: NetWeights, layer: string, kind: 'conv' | 'fc', din: number): PackedConv {
+/** The layer's kernel, checked to take `din` input values per output. */
+function kernelOf(weights: NetWeights, layer: string, din: number, taps: (s: number[]) => number): Tensor {
   const kernel = param(weights, layer, 'weights'); // conv (KH, KW, C, OC) HWIO; fc (DIN, DOUT)
-  let p = packed.get(kernel);
-  if (p === undefined) {
-    const bias = param(weights, layer, 'biases').data; // (OC,)
-    const s = kernel.shape;
-    p = kind === 'conv' ? packConv(kernel.data, bias, s[0], s[1], s[2], s[3]) : packDense(kernel.data, bias, s[0], s[1]);
-    packed.set(kernel, p);
-  }
-  if (p.c !== din) {
+  if (taps(kernel.shape) !== din) {
     throw new MtcnnError('BAD_WEIGHTS', `${layer}: weights of shape [${kernel.shape}] do not take ${din} input values`);
+  }
+  return kernel;
+}
+
+function packedOnce<P extends PackedConv | PackedWinograd>(kernel: Tensor, pack: () => P): P {
+  let p = packed.get(kernel) as P | undefined;
+  if (p === undefined) {
+    p = pack();
+    packed.set(kernel, p);
   }
   return p;
 }
@@ -61,15 +65,25 @@ function packedLayer(weights: NetWeights, layer: string, kind: 'conv' | 'fc', di
 /**
  * `Network.conv(kh, kw, oc, 1, 1, padding='VALID', relu=False)`: stride-1 VALID
  * conv plus bias; followed by `Network.prelu(name=prelu)` when prelu is given.
+ * 3 x 3 kernels (all but R-Net's conv3, O-Net's conv4 and P-Net's 1 x 1
+ * heads) run through Winograd's F(2 x 2, 3 x 3), the others directly.
  */
 export function convLayer(weights: NetWeights, layer: string, x: Activation, prelu?: string): Activation {
-  const p = packedLayer(weights, layer, 'conv', x.c);
-  const oh = validOut(x.h, p.kh, 1);
-  const ow = validOut(x.w, p.kw, 1);
-  const out = new Float32Array(x.n * oh * ow * p.oc); // (N, OH, OW, OC) NHWC
+  const kernel = kernelOf(weights, layer, x.c, (s) => s[2]);
+  const [kh, kw, c, oc] = kernel.shape;
+  const bias = param(weights, layer, 'biases').data; // (OC,)
+  const oh = validOut(x.h, kh, 1);
+  const ow = validOut(x.w, kw, 1);
+  const out = new Float32Array(x.n * oh * ow * oc); // (N, OH, OW, OC) NHWC
   const alpha = prelu === undefined ? null : param(weights, prelu, 'alpha').data;
-  conv2d(out, x.data, x.n, x.h, x.w, p, alpha);
-  return { data: out, n: x.n, h: oh, w: ow, c: p.oc };
+  if (kh === 3 && kw === 3) {
+    const p = packedOnce(kernel, () => packWinograd(kernel.data, bias, c, oc));
+    conv3x3Winograd(out, x.data, x.n, x.h, x.w, p, alpha);
+  } else {
+    const p = packedOnce(kernel, () => packConv(kernel.data, bias, kh, kw, c, oc));
+    conv2d(out, x.data, x.n, x.h, x.w, p, alpha);
+  }
+  return { data: out, n: x.n, h: oh, w: ow, c: oc };
 }
 
 /** `Network.max_pool(k, k, s, s, padding)`. */
@@ -86,7 +100,8 @@ export function maxPoolLayer(x: Activation, k: number, s: number, padding: Paddi
  * followed by `Network.prelu(name=prelu)` when prelu is given.
  */
 export function fcLayer(weights: NetWeights, layer: string, x: Activation, prelu?: string): Activation {
-  const p = packedLayer(weights, layer, 'fc', x.h * x.w * x.c);
+  const kernel = kernelOf(weights, layer, x.h * x.w * x.c, (s) => s[0]);
+  const p = packedOnce(kernel, () => packDense(kernel.data, param(weights, layer, 'biases').data, kernel.shape[0], kernel.shape[1]));
   const out = new Float32Array(x.n * p.oc); // (N, DOUT)
   const alpha = prelu === undefined ? null : param(weights, prelu, 'alpha').data;
   dense(out, x.data, x.n, p, alpha);
