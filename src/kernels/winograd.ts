@@ -91,6 +91,10 @@ export function packWinograd(w: Float32Array, bias: Float32Array, c: number, oc:
 
 /** Scratch space reused between calls (grown when a layer needs more). */
 let vBuf = new Float64Array(0);
+/** Where each tile of a chunk stores: out offset of its top-left output, and which of its other 3 exist. */
+let tileOut = new Int32Array(0);
+let tileEdge = new Uint8Array(0);
+const RIGHT = 1, DOWN = 2;
 /** M for TILE_BLOCK tiles x OC_BLOCK channels: (16, TILE_BLOCK, OC_BLOCK) f64. */
 const mBlock = new Float64Array(XI * TILE_BLOCK * OC_BLOCK);
 
@@ -119,18 +123,35 @@ export function conv3x3Winograd(
   // Tiles per chunk: V of a chunk is 16 * T * C float64s, about 128 KiB.
   const chunk = Math.max(TILE_BLOCK, (((1024 / c) / TILE_BLOCK) | 0) * TILE_BLOCK);
   if (vBuf.length < XI * chunk * c) vBuf = new Float64Array(XI * chunk * c);
+  if (tileOut.length < chunk) {
+    tileOut = new Int32Array(chunk);
+    tileEdge = new Uint8Array(chunk);
+  }
   const v = vBuf;
   const vStride = chunk * c; // one position xi in v
 
   for (let first = 0; first < tiles; first += chunk) {
     const count = Math.min(chunk, tiles - first);
+    locateTiles(tileOut, tileEdge, oh, ow, oc, tilesX, tilesY, first, count);
     transformInput(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
     for (let t = 0; t < count; t += TILE_BLOCK) {
       for (let blk = 0; blk < blocks; blk++) {
         multiplyBlock(mBlock, v, vStride, t * c, u, blk * XI * c * OC_BLOCK, c);
-        storeBlock(out, mBlock, bias, alpha, blk * OC_BLOCK, oh, ow, oc, tilesX, tilesY, first + t, Math.min(TILE_BLOCK, count - t));
+        storeBlock(out, mBlock, bias, alpha, blk * OC_BLOCK, ow * oc, oc, tileOut, tileEdge, t, Math.min(TILE_BLOCK, count - t));
       }
     }
+  }
+}
+
+/** For `count` tiles from `first` on: tileOut, the out offset of the tile's top-left output; tileEdge, RIGHT | DOWN when those outputs exist. */
+function locateTiles(at: Int32Array, edge: Uint8Array, oh: number, ow: number, oc: number, tilesX: number, tilesY: number, first: number, count: number): void {
+  for (let t = 0; t < count; t++) {
+    const tile = first + t;
+    const tx = tile % tilesX, rest = (tile / tilesX) | 0;
+    const ty = rest % tilesY, img = (rest / tilesY) | 0;
+    const y0 = 2 * ty, x0 = 2 * tx;
+    at[t] = ((img * oh + y0) * ow + x0) * oc;
+    edge[t] = (x0 + 1 < ow ? RIGHT : 0) | (y0 + 1 < oh ? DOWN : 0);
   }
 }
 
@@ -222,7 +243,7 @@ function multiplyBlock(m: Float64Array, v: Float64Array, vStride: number, v0: nu
 }
 
 /**
- * Y = A^T M A + bias for `count` tiles (from `tile` on) and channels o0.. of
+ * Y = A^T M A + bias for `count` tiles (from t0 on in the chunk) and channels o0.. of
  * one block, rounded to float32, PReLU as in conv2d, only the outputs inside
  * OH x OW and channels below OC stored.
  */
@@ -232,24 +253,19 @@ function storeBlock(
   bias: Float64Array,
   alpha: Float32Array | null,
   o0: number,
-  oh: number,
-  ow: number,
+  rowStride: number,
   oc: number,
-  tilesX: number,
-  tilesY: number,
-  tile: number,
+  tileOut: Int32Array,
+  tileEdge: Uint8Array,
+  t0: number,
   count: number,
 ): void {
   const kEnd = Math.min(OC_BLOCK, oc - o0);
   const S = TILE_BLOCK * OC_BLOCK; // one position xi in m
   for (let t = 0; t < count; t++) {
-    const at = tile + t;
-    const tx = at % tilesX, rest = (at / tilesX) | 0;
-    const ty = rest % tilesY, img = (rest / tilesY) | 0;
-    const y0 = 2 * ty, x0 = 2 * tx;
-    const down = y0 + 1 < oh, right = x0 + 1 < ow;
-    const o00 = ((img * oh + y0) * ow + x0) * oc + o0;
-    const o10 = o00 + ow * oc;
+    const o00 = tileOut[t0 + t] + o0, o10 = o00 + rowStride;
+    const edge = tileEdge[t0 + t];
+    const right = (edge & RIGHT) !== 0, down = (edge & DOWN) !== 0;
     for (let k = 0; k < kEnd; k++) {
       const s = t * OC_BLOCK + k;
       const m0 = m[s], m1 = m[s + S], m2 = m[s + 2 * S], m3 = m[s + 3 * S];
