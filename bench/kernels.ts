@@ -1,8 +1,18 @@
 /**
- * `npm run bench:kernels -- [--rounds N]`: the conv kernel (src/kernels/conv2d.ts)
- * on P-Net's layers at two pyramid levels of bbt1 (1366x768, minsize 20),
- * and on R-Net's and O-Net's layers on crop batches, in GFLOP/s and as a
- * percentage of the scalar peak (peak.ts) measured in the same rounds.
+ * `npm run bench:kernels -- [--rounds N]`: the nets' conv and fc layers as
+ * the nets run them (src/nets/layers.ts: 3 x 3 convs by Winograd F(4x4, 3x3),
+ * src/kernels/winograd.ts; the others by conv2d, src/kernels/conv2d.ts) on
+ * P-Net's layers at two pyramid levels of bbt1 (1366x768, minsize 20), and on
+ * R-Net's and O-Net's layers on crop batches, in GFLOP/s and as a percentage
+ * of the scalar peak (peak.ts) measured in the same rounds. Each 3 x 3 layer
+ * also runs through conv2d (the direct sum, "direct" rows), for the
+ * Winograd speed-up in the same rounds.
+ *
+ * GFLOP/s counts the direct convolution's work, 2 FLOP per multiply-add of
+ * KH x KW x C per output (the same count for both kernels, so the ratio of
+ * two rows is the ratio of their speeds): for Winograd it is an effective
+ * rate, the speed at which it does the direct convolution's work, not the
+ * rate of its own arithmetic (4x fewer multiplies, plus its transforms).
  *
  * Every case runs once per round, the peak kernels included, so all see the
  * same machine; times are the process's CPU time (steadier than wall time on
@@ -12,6 +22,7 @@
  * random in [-1, 1] (the speed does not depend on the values).
  */
 import { conv2d, packConv, type PackedConv } from '../src/kernels/conv2d.ts';
+import { convLayer, type Activation } from '../src/nets/layers.ts';
 import { validOut } from '../src/kernels/shape.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { computeScales, levelSize } from '../src/pipeline/pyramid.ts';
@@ -21,6 +32,8 @@ import { packPeak, peak2x4, peak4x4 } from './peak.ts';
 
 interface Case {
   name: string;
+  /** How it runs: 'winograd' (conv3x3Winograd) or 'direct' (conv2d). */
+  kernel: string;
   shape: string;
   macs: number;
   run: () => void;
@@ -42,23 +55,26 @@ function random(n: number): Float32Array {
 const weights = loadWeightsFile();
 const cases: Case[] = [];
 
-/** One conv layer of a net, as the net runs it, on an (n, h, w, c) input. */
+/**
+ * One conv layer of a net, as the net runs it (convLayer), on an (n, h, w, c)
+ * input; for a 3 x 3 layer also the direct sum (conv2d) on the same input.
+ */
 function convCase(net: string, w: NetWeights, layer: string, prelu: string | null, n: number, h: number, width: number, pnet = false): void {
   const k = w[`${layer}/weights`];
   const [kh, kw, c, oc] = k.shape;
-  const packed: PackedConv = packConv(k.data, w[`${layer}/biases`].data, kh, kw, c, oc);
-  const alpha = prelu === null ? null : w[`${prelu}/alpha`].data;
-  const x = random(n * h * width * c);
+  const x: Activation = { data: random(n * h * width * c), n, h, w: width, c };
   const oh = validOut(h, kh, 1), ow = validOut(width, kw, 1);
-  const out = new Float32Array(n * oh * ow * oc);
-  cases.push({
-    name: `${net} ${layer}${prelu ? '+prelu' : ''}`,
-    shape: `${n}x${h}x${width}x${c} * ${kh}x${kw}x${oc}`,
-    macs: n * oh * ow * kh * kw * c * oc,
-    run: () => conv2d(out, x, n, h, width, packed, alpha),
-    times: [],
-    pnet,
-  });
+  const name = `${net} ${layer}${prelu ? '+prelu' : ''}`;
+  const shape = `${n}x${h}x${width}x${c} * ${kh}x${kw}x${oc}`;
+  const macs = n * oh * ow * kh * kw * c * oc;
+  const kernel = kh === 3 && kw === 3 ? 'winograd' : 'direct';
+  cases.push({ name, kernel, shape, macs, run: () => convLayer(w, layer, x, prelu ?? undefined), times: [], pnet });
+  if (kernel === 'winograd') {
+    const packed: PackedConv = packConv(k.data, w[`${layer}/biases`].data, kh, kw, c, oc);
+    const alpha = prelu === null ? null : w[`${prelu}/alpha`].data;
+    const out = new Float32Array(n * oh * ow * oc);
+    cases.push({ name, kernel: 'direct', shape, macs, run: () => conv2d(out, x.data, n, h, width, packed, alpha), times: [], pnet: false });
+  }
 }
 
 /** fc layers run as 1x1 convs over (1, 1, N, DIN): the same kernel. */
@@ -70,6 +86,7 @@ function fcCase(net: string, w: NetWeights, layer: string, prelu: string | null,
   const out = new Float32Array(n * dout);
   cases.push({
     name: `${net} ${layer}${prelu ? '+prelu' : ''} (fc)`,
+    kernel: 'direct',
     shape: `${n}x${din} * ${din}x${dout}`,
     macs: n * din * dout,
     run: () => conv2d(out, x, 1, 1, n, packed, alpha),
@@ -113,8 +130,8 @@ for (const [h, w] of [[66, 66], [406, 230]]) {
   const out = new Float32Array((h - 2) * (w - 2) * oc);
   const macs = (h - 2) * (w - 2) * 9 * c * oc;
   const shape = `1x${h}x${w}x${c} * 3x3x${oc}`;
-  peakCases.push({ name: 'peak 2x4', shape, macs, run: () => peak2x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
-  peakCases.push({ name: 'peak 4x4', shape, macs, run: () => peak4x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
+  peakCases.push({ name: 'peak 2x4', kernel: 'direct', shape, macs, run: () => peak2x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
+  peakCases.push({ name: 'peak 4x4', kernel: 'direct', shape, macs, run: () => peak4x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
 }
 
 const roundsArg = process.argv.indexOf('--rounds');
@@ -137,19 +154,25 @@ const pnetCases = cases.filter((k) => k.pnet);
 const pnetMacs = pnetCases.reduce((a, k) => a + k.macs, 0);
 const pnetMs = pnetCases.reduce((a, k) => a + median(k.times), 0);
 const pnetBestMs = pnetCases.reduce((a, k) => a + best(k.times), 0);
+// The same layers all by the direct sum: the 1 x 1 heads as run, the 3 x 3 layers' direct rows.
+const pnetDirect = cases.filter((k) => k.name.startsWith('P-Net') && k.kernel === 'direct');
+const pnetDirectMs = pnetDirect.reduce((a, k) => a + median(k.times), 0);
+const pnetDirectBestMs = pnetDirect.reduce((a, k) => a + best(k.times), 0);
 const pct = (g: number, p: number) => `${((100 * g) / p).toFixed(0)}%`;
 const row = (k: Case) => {
   const g = gf(k, median), b = gf(k, best);
-  return [k.name, k.shape, ((2 * k.macs) / 1e6).toFixed(1), median(k.times).toFixed(2), g.toFixed(2), pct(g, peak), b.toFixed(2), pct(b, peakBest)];
+  return [k.name, k.kernel, k.shape, ((2 * k.macs) / 1e6).toFixed(1), median(k.times).toFixed(2), g.toFixed(2), pct(g, peak), b.toFixed(2), pct(b, peakBest)];
 };
 const pnetGf = (2 * pnetMacs) / pnetMs / 1e6, pnetBestGf = (2 * pnetMacs) / pnetBestMs / 1e6;
+const pnetDirectGf = (2 * pnetMacs) / pnetDirectMs / 1e6, pnetDirectBestGf = (2 * pnetMacs) / pnetDirectBestMs / 1e6;
 console.log(`mtcnn-ts kernel bench, ${new Date().toISOString()}`);
 console.log(machine());
-console.log(`${rounds} rounds, CPU time; GFLOP/s at 2 FLOP per multiply-add; % of the scalar peak = of the fastest peak kernel and shape, medians against medians, best rounds against best rounds\n`);
+console.log(`${rounds} rounds, CPU time; GFLOP/s = the direct convolution's FLOPs (2 per multiply-add) / time, for Winograd an effective rate; % of the scalar peak = of the fastest peak kernel and shape, medians against medians, best rounds against best rounds\n`);
 console.log(
-  table(['case', 'shape (N x H x W x C * KH x KW x OC)', 'MFLOP', 'ms', 'GFLOP/s', '% peak', 'best GFLOP/s', '% peak (best)'], [
+  table(['case', 'kernel', 'shape (N x H x W x C * KH x KW x OC)', 'MFLOP', 'ms', 'GFLOP/s', '% peak', 'best GFLOP/s', '% peak (best)'], [
     ...peakCases.map(row),
     ...cases.map(row),
-    ['P-Net convs, both levels', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetMs.toFixed(2), pnetGf.toFixed(2), pct(pnetGf, peak), pnetBestGf.toFixed(2), pct(pnetBestGf, peakBest)],
+    ['P-Net convs, both levels', 'as run', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetMs.toFixed(2), pnetGf.toFixed(2), pct(pnetGf, peak), pnetBestGf.toFixed(2), pct(pnetBestGf, peakBest)],
+    ['P-Net convs, both levels', 'direct', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetDirectMs.toFixed(2), pnetDirectGf.toFixed(2), pct(pnetDirectGf, peak), pnetDirectBestGf.toFixed(2), pct(pnetDirectBestGf, peakBest)],
   ]),
 );
