@@ -17,7 +17,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2dNaive } from '../src/kernels/conv2d.ts';
 import { prelu } from '../src/kernels/prelu.ts';
-import { conv3x3Winograd, packWinograd } from '../src/kernels/winograd.ts';
+import { conv3x3Winograd, packWinograd, winogradTile, type Tile } from '../src/kernels/winograd.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import type { NetWeights } from '../src/weights/format.ts';
 import { checkClose } from './helpers/check.ts';
@@ -70,28 +70,34 @@ function reference(
 
 function winograd(
   x: Float32Array, n: number, h: number, w: number, c: number,
-  k: Float32Array, bias: Float32Array, oc: number, alpha: Float32Array | null,
+  k: Float32Array, bias: Float32Array, oc: number, alpha: Float32Array | null, tile?: Tile,
 ): Float32Array {
   const out = new Float32Array(n * (h - 2) * (w - 2) * oc).fill(NaN); // a value never written stays NaN and fails
-  conv3x3Winograd(out, x, n, h, w, packWinograd(k, bias, c, oc), alpha);
+  conv3x3Winograd(out, x, n, h, w, packWinograd(k, bias, c, oc), alpha, tile);
   return out;
 }
 
+const TILES: Tile[] = [4, 3];
+
 const W = suite('kernels/winograd');
 
-W('x=[4,4,1] (one tile, mostly past the edges), kernel with one 1 in the middle: the 2 x 2 centre plus the bias', () => {
+W('x=[4,4,1] (one tile, past the edges), kernel with one 1 in the middle: the 2 x 2 centre plus the bias', () => {
   const x = Float32Array.from({ length: 16 }, (_, i) => i + 1); // 1..16 row-major
   const k = new Float32Array(9);
   k[4] = 1;
-  const out = winograd(x, 1, 4, 4, 1, k, Float32Array.of(0.5), 1, null);
-  assert.equal(Array.from(out), [6.5, 7.5, 10.5, 11.5]);
+  for (const tile of TILES) {
+    const out = winograd(x, 1, 4, 4, 1, k, Float32Array.of(0.5), 1, null, tile);
+    assert.equal(Array.from(out), [6.5, 7.5, 10.5, 11.5], `tile ${tile}`);
+  }
 });
 
 W('x=[5,3,1] (OH = 3, OW = 1: one tile reaching past both edges), all-ones kernel: 3 x 3 window sums', () => {
   const x = Float32Array.from({ length: 15 }, (_, i) => i); // 0..14, rows of 3
-  const out = winograd(x, 1, 5, 3, 1, new Float32Array(9).fill(1), Float32Array.of(0), 1, null);
-  // Window sums of rows 0-2, 1-3, 2-4: 36, 63, 90.
-  assert.equal(Array.from(out), [36, 63, 90]);
+  for (const tile of TILES) {
+    const out = winograd(x, 1, 5, 3, 1, new Float32Array(9).fill(1), Float32Array.of(0), 1, null, tile);
+    // Window sums of rows 0-2, 1-3, 2-4: 36, 63, 90.
+    assert.equal(Array.from(out), [36, 63, 90], `tile ${tile}`);
+  }
 });
 
 W('random shapes, with and without PReLU: equal to conv2dNaive (+ prelu)', () => {
@@ -107,10 +113,12 @@ W('random shapes, with and without PReLU: equal to conv2dNaive (+ prelu)', () =>
     const bias = randomArray(rand, oc);
     const alpha = trial % 2 === 0 ? randomArray(rand, oc) : null;
     const expected = reference(x, n, h, w, c, k, bias, oc, alpha);
-    oneStep += checkNearlyEqual(label, winograd(x, n, h, w, c, k, bias, oc, alpha), expected);
-    outputs += expected.length;
+    for (const tile of TILES) {
+      oneStep += checkNearlyEqual(`${label} tile ${tile}`, winograd(x, n, h, w, c, k, bias, oc, alpha, tile), expected);
+      outputs += expected.length;
+    }
   }
-  console.log(`  winograd random shapes: ${outputs} outputs, ${oneStep} one float32 step off`);
+  console.log(`  winograd random shapes, both tiles: ${outputs} outputs, ${oneStep} one float32 step off`);
 });
 
 W('every 3 x 3 layer of P-Net, R-Net and O-Net, real weights: equal to conv2dNaive + prelu', () => {
@@ -135,25 +143,38 @@ W('every 3 x 3 layer of P-Net, R-Net and O-Net, real weights: equal to conv2dNai
     const x = randomArray(rand, n * h * w * c, -2, 2);
     const bias = net[`${layer}/biases`].data, alpha = net[`${preluName}/alpha`].data;
     const expected = reference(x, n, h, w, c, kernel.data, bias, oc, alpha);
-    oneStep += checkNearlyEqual(layer, winograd(x, n, h, w, c, kernel.data, bias, oc, alpha), expected);
-    outputs += expected.length;
+    for (const tile of TILES) {
+      oneStep += checkNearlyEqual(`${layer} tile ${tile}`, winograd(x, n, h, w, c, kernel.data, bias, oc, alpha, tile), expected);
+      outputs += expected.length;
+    }
   }
-  console.log(`  winograd real layers: ${outputs} outputs, ${oneStep} one float32 step off`);
+  console.log(`  winograd real layers, both tiles: ${outputs} outputs, ${oneStep} one float32 step off`);
 });
 
-W('packWinograd: U = G g G^T, in blocks of 4 output channels zero-padded', () => {
+W('packWinograd: U = G g G^T for both tiles, in blocks of 4 output channels zero-padded', () => {
   // One input channel, two output channels: g0 = all ones, g1 = 1 at the centre only.
   const k = new Float32Array(18);
   for (let t = 0; t < 9; t++) k[t * 2] = 1;
   k[4 * 2 + 1] = 1;
   const p = packWinograd(k, Float32Array.of(1, 2), 1, 2);
-  // G (1, 1, 1) = (1/4, -1/2, -1/6, 7/24, 1/8, 1); G (0, 1, 0) = (0, -1/6, 1/6, 1/12, -1/12, 0); U = outer products.
-  const ones = [1 / 4, -1 / 2, -1 / 6, 7 / 24, 1 / 8, 1], centre = [0, -1 / 6, 1 / 6, 1 / 12, -1 / 12, 0];
-  const u: number[] = [];
-  for (let r = 0; r < 6; r++) for (let s = 0; s < 6; s++) u.push(ones[r] * ones[s], centre[r] * centre[s], 0, 0);
+  // U for position (r, s): (G g0)[r] (G g0)[s] for channel 0, (G g1)[r] (G g1)[s] for channel 1, 0, 0.
+  const expectedU = (g0: number[], g1: number[]) => g0.flatMap((_, r) => g0.flatMap((_, s) => [g0[r] * g0[s], g1[r] * g1[s], 0, 0]));
+  // F(4 x 4): G (1, 1, 1) = (1/4, -1/2, -1/6, 7/24, 1/8, 1); G (0, 1, 0) = (0, -1/6, 1/6, 1/12, -1/12, 0).
+  const g4 = [1 / 4, -1 / 2, -1 / 6, 7 / 24, 1 / 8, 1], c4 = [0, -1 / 6, 1 / 6, 1 / 12, -1 / 12, 0];
+  // F(3 x 3): G (1, 1, 1) = (1/2, -3/2, -1/6, 7/6, 1); G (0, 1, 0) = (0, -1/2, 1/6, 1/3, 0).
+  const g3 = [1 / 2, -3 / 2, -1 / 6, 7 / 6, 1], c3 = [0, -1 / 2, 1 / 6, 1 / 3, 0];
   // Sixths are not exact in binary: the packing's own float64 steps may differ from these in the last bits.
-  checkClose('u', p.u, u, 1e-15);
+  checkClose('u4', p.u4, expectedU(g4, c4), 1e-15);
+  checkClose('u3', p.u3, expectedU(g3, c3), 1e-15);
   assert.equal(Array.from(p.bias), [1, 2, 0, 0]);
+});
+
+W('winogradTile: the tile with fewer transformed positions; the nets\' 9 x 9 and 21 x 21 layers get 3', () => {
+  assert.is(winogradTile(9, 9), 3); // R-Net conv2: 9 tiles x 25 < 9 x 36
+  assert.is(winogradTile(21, 21), 3); // O-Net conv2: 49 x 25 < 36 x 36
+  assert.is(winogradTile(8, 8), 4); // O-Net conv3: 4 x 36 < 9 x 25
+  assert.is(winogradTile(22, 22), 4); // R-Net conv1
+  assert.is(winogradTile(405, 226), 4); // P-Net, a large level
 });
 
 W.run();

@@ -1,12 +1,18 @@
 /**
  * 3 x 3 convolution, stride 1, 'VALID', bias added, by Winograd's minimal
- * filtering F(4 x 4, 3 x 3) (Lavin and Gray 2016, "Fast Algorithms for
- * Convolutional Neural Networks"): the same layer as `conv2d` on a 3 x 3
- * kernel (detect_face.py's `Network.conv(3, 3, ...)`), with 36 multiplies
- * for each 4 x 4 block of outputs and each (input, output) channel pair
- * instead of 144: 4x fewer. Every 3 x 3 conv of the three nets runs this way.
+ * filtering (Lavin and Gray 2016, "Fast Algorithms for Convolutional Neural
+ * Networks"): the same layer as `conv2d` on a 3 x 3 kernel (detect_face.py's
+ * `Network.conv(3, 3, ...)`) with far fewer multiplies. Every 3 x 3 conv of
+ * the three nets runs this way, in tiles of 4 x 4 or 3 x 3 outputs:
  *
- * For one 6 x 6 input tile d (one input channel) and one 3 x 3 kernel g:
+ *   F(4 x 4, 3 x 3)  36 multiplies per 16 outputs and (input, output)
+ *                    channel pair instead of 144 (4x fewer);
+ *   F(3 x 3, 3 x 3)  25 per 9 instead of 81 (3.24x fewer), used where the
+ *                    output's sides waste less in tiles of 3 (winogradTile:
+ *                    R-Net's conv2, 9 x 9, and O-Net's conv2, 21 x 21).
+ *
+ * For F(4 x 4, 3 x 3), one 6 x 6 input tile d (one input channel) and one
+ * 3 x 3 kernel g:
  *
  *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A        (.) = element-wise
  *
@@ -17,8 +23,17 @@
  *           | 0  2 -1 -2  1  0 |       |  1/24 -1/12  1/6  |
  *           | 0  4  0 -5  0  1 |       |  0     0     1    |
  *
- * and since A is linear the sum over input channels is taken before it: for
- * each of the 36 positions xi of a tile, M[xi] = V[xi] U[xi] is a matrix
+ * and for F(3 x 3, 3 x 3) (interpolation points 0, 1, -1, 2 and infinity),
+ * a 5 x 5 input tile:
+ *
+ *     B^T = | 2 -1 -2  1  0 |   G = |  1/2    0    0   |   A^T = | 1  1  1  1  0 |
+ *           | 0 -2 -1  1  0 |       | -1/2 -1/2 -1/2  |         | 0  1 -1  2  0 |
+ *           | 0  2 -3  1  0 |       | -1/6  1/6 -1/6  |         | 0  1  1  4  1 |
+ *           | 0 -1  0  1  0 |       |  1/6  1/3  2/3  |
+ *           | 0  2 -1 -2  1 |       |  0    0    1    |
+ *
+ * Since A is linear the sum over input channels is taken before it: for
+ * each of the 36 (or 25) positions xi of a tile, M[xi] = V[xi] U[xi] is a matrix
  * product (tiles x C) by (C x OC), with V = B^T d B the transformed input
  * and U = G g G^T the transformed kernel (packed once per layer).
  *
@@ -37,13 +52,13 @@
  * measured first: F(4 x 4) is 1.1-1.6x faster than it on every 3 x 3 layer
  * of the three nets (bench/RESULTS.md).
  *
- * The work goes in chunks of tiles whose V (36 x T x C float64s) stays in
+ * The work goes in chunks of tiles whose V (positions x T x C float64s) stays in
  * the core's L2 cache; each chunk is transformed, then for each group of 4
  * tiles and block of 4 output channels multiplied position by position (4 x
  * 4 float64 sums, as conv2d blocks pixels and channels) and transformed back
  * at once, the bias and PReLU applied as the outputs are stored.
  *
- * Tiles past the bottom or right edge (OH or OW not a multiple of 4) read
+ * Tiles past the bottom or right edge (OH or OW not a multiple of the tile) read
  * their window from a copy that is zero past the edge: zeros add exactly
  * nothing to any sum, and the outputs past the edge are not stored.
  * Dimension legend: see shape.ts.
@@ -54,23 +69,27 @@ import { validOut } from './shape.ts';
 /** Tiles and output channels multiplied together: 4 x 4 float64 sums at a time, as in conv2d. */
 const TILE_BLOCK = 4;
 const OC_BLOCK = 4;
-/** A tile: OUT x OUT outputs from an IN x IN window, IN = OUT + 3 - 1. */
-const OUT = 4, IN = 6;
-/** Positions in a transformed (IN x IN) tile. */
-const XI = IN * IN;
+
+/** Outputs per side of a tile: F(4 x 4, 3 x 3) or F(3 x 3, 3 x 3). Its window is tile + 2 inputs a side. */
+export type Tile = 3 | 4;
+
+/** Positions of a transformed tile, (tile + 2)^2: 36 or 25. */
+const positions = (tile: Tile) => (tile + 2) * (tile + 2);
 
 /** A 3 x 3 conv layer made ready for `conv3x3Winograd`, once per weights. */
 export interface PackedWinograd {
   c: number;
   oc: number;
-  /** (ceil(OC / OC_BLOCK), 36, C, OC_BLOCK) f64: U = G g G^T, zero past OC */
-  u: Float64Array;
+  /** (ceil(OC / OC_BLOCK), 36, C, OC_BLOCK) f64: U = G g G^T of F(4 x 4), zero past OC */
+  u4: Float64Array;
+  /** (ceil(OC / OC_BLOCK), 25, C, OC_BLOCK) f64: U of F(3 x 3), zero past OC */
+  u3: Float64Array;
   /** (ceil(OC / OC_BLOCK) * OC_BLOCK,) f64, zero past OC */
   bias: Float64Array;
 }
 
-/** G (g0, g1, g2)^T: 6 values, written to out[at], out[at + step], ... */
-function kernelTransform(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
+/** F(4 x 4)'s G (g0, g1, g2)^T: 6 values, written to out[at], out[at + step], ... */
+function kernelTransform4(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
   out[at] = g0 / 4;
   out[at + step] = -(g0 + g1 + g2) / 6;
   out[at + 2 * step] = -(g0 - g1 + g2) / 6;
@@ -79,49 +98,77 @@ function kernelTransform(g0: number, g1: number, g2: number, out: Float64Array, 
   out[at + 5 * step] = g2;
 }
 
+/** F(3 x 3)'s G (g0, g1, g2)^T: 5 values. */
+function kernelTransform3(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
+  out[at] = g0 / 2;
+  out[at + step] = -(g0 + g1 + g2) / 2;
+  out[at + 2 * step] = -(g0 - g1 + g2) / 6;
+  out[at + 3 * step] = (g0 + 2 * g1 + 4 * g2) / 6;
+  out[at + 4 * step] = g2;
+}
+
+/** U = G g G^T for every (input, output) channel pair, in blocks of OC_BLOCK output channels. */
+function packU(w: Float32Array, c: number, oc: number, tile: Tile): Float64Array {
+  const side = tile + 2, xis = side * side;
+  const transform = tile === 4 ? kernelTransform4 : kernelTransform3;
+  const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0; // ceil, in integers
+  const u = new Float64Array(blocks * xis * c * OC_BLOCK);
+  const gg = new Float64Array(side * 3); // G g: side x 3
+  const ggg = new Float64Array(xis); // G g G^T: side x side
+  for (let ci = 0; ci < c; ci++) {
+    for (let o = 0; o < oc; o++) {
+      const g = (i: number, j: number) => w[((i * 3 + j) * c + ci) * oc + o];
+      for (let j = 0; j < 3; j++) transform(g(0, j), g(1, j), g(2, j), gg, j, 3); // column j of g
+      for (let r = 0; r < side; r++) transform(gg[3 * r], gg[3 * r + 1], gg[3 * r + 2], ggg, side * r, 1); // row r of G g
+      const blk = (o / OC_BLOCK) | 0, k = o % OC_BLOCK;
+      for (let xi = 0; xi < xis; xi++) u[((blk * xis + xi) * c + ci) * OC_BLOCK + k] = ggg[xi];
+    }
+  }
+  return u;
+}
+
 /**
  * @param w (3, 3, C, OC) HWIO f32
  * @param bias (OC,) f32
  */
 export function packWinograd(w: Float32Array, bias: Float32Array, c: number, oc: number): PackedWinograd {
-  const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0; // ceil, in integers
-  const u = new Float64Array(blocks * XI * c * OC_BLOCK);
-  const gg = new Float64Array(18); // G g: 6 x 3
-  const ggg = new Float64Array(36); // G g G^T: 6 x 6
-  for (let ci = 0; ci < c; ci++) {
-    for (let o = 0; o < oc; o++) {
-      const g = (i: number, j: number) => w[((i * 3 + j) * c + ci) * oc + o];
-      for (let j = 0; j < 3; j++) kernelTransform(g(0, j), g(1, j), g(2, j), gg, j, 3); // column j of g
-      for (let r = 0; r < 6; r++) kernelTransform(gg[3 * r], gg[3 * r + 1], gg[3 * r + 2], ggg, 6 * r, 1); // row r of G g
-      const blk = (o / OC_BLOCK) | 0, k = o % OC_BLOCK;
-      for (let xi = 0; xi < XI; xi++) u[((blk * XI + xi) * c + ci) * OC_BLOCK + k] = ggg[xi];
-    }
-  }
+  const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0;
   const paddedBias = new Float64Array(blocks * OC_BLOCK);
   paddedBias.set(bias.subarray(0, oc));
-  return { c, oc, u, bias: paddedBias };
+  return { c, oc, u4: packU(w, c, oc, 4), u3: packU(w, c, oc, 3), bias: paddedBias };
+}
+
+/**
+ * The tile for an OH x OW output: the one with fewer transformed positions
+ * in all (tiles times 36 or 25), F(4 x 4) on a tie. Each position costs the
+ * same matrix products and about the same transforms, whichever the tile.
+ */
+export function winogradTile(oh: number, ow: number): Tile {
+  const cost = (t: Tile) => Math.ceil(oh / t) * Math.ceil(ow / t) * positions(t);
+  return cost(3) < cost(4) ? 3 : 4;
 }
 
 /**
  * Scratch space reused between calls, grown when a layer needs more: V of a
- * chunk, where each tile of the chunk stores (out offset of its top-left
- * output, and how many of its rows and columns exist), an edge tile's window.
+ * chunk; where each tile of the chunk stores (out offset of its top-left
+ * output, and how many of its rows and columns exist); an edge tile's window.
  */
 let vBuf = new Float64Array(0);
 let tileOut = new Int32Array(0);
 let tileRows = new Uint8Array(0);
 let tileCols = new Uint8Array(0);
 let patch = new Float32Array(0);
-/** One 6 x 6 tile between the two halves of a transform. */
-const half = new Float64Array(IN * IN);
-/** M for TILE_BLOCK tiles x OC_BLOCK channels: (36, TILE_BLOCK, OC_BLOCK) f64. */
-const mBlock = new Float64Array(XI * TILE_BLOCK * OC_BLOCK);
+/** One tile between the two halves of a transform (6 x 6 at most). */
+const half = new Float64Array(36);
+/** M for TILE_BLOCK tiles x OC_BLOCK channels: (positions, TILE_BLOCK, OC_BLOCK) f64. */
+const mBlock = new Float64Array(36 * TILE_BLOCK * OC_BLOCK);
 
 /**
  * Otherwise identical to conv2d on a 3 x 3 layer (PReLU fused with `alpha`).
  * @param out (N, H - 2, W - 2, OC) NHWC f32
  * @param x (N, H, W, C) NHWC f32
  * @param alpha (OC,) f32 PReLU slopes, or null for the plain conv + bias
+ * @param tile F(4 x 4) or F(3 x 3); by default winogradTile's choice
  */
 export function conv3x3Winograd(
   out: Float32Array,
@@ -131,35 +178,41 @@ export function conv3x3Winograd(
   width: number,
   layer: PackedWinograd,
   alpha: Float32Array | null = null,
+  tile: Tile = winogradTile(h - 2, width - 2),
 ): void {
-  const { c, oc, u, bias } = layer;
+  const { c, oc, bias } = layer;
   const oh = validOut(h, 3, 1);
   const ow = validOut(width, 3, 1);
   if (oh <= 0 || ow <= 0 || n <= 0) return;
+  const side = tile + 2, xis = side * side;
+  const u = tile === 4 ? layer.u4 : layer.u3;
   const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0;
-  const tilesY = ((oh + OUT - 1) / OUT) | 0, tilesX = ((ow + OUT - 1) / OUT) | 0;
+  const tilesY = ((oh + tile - 1) / tile) | 0, tilesX = ((ow + tile - 1) / tile) | 0;
   const tiles = n * tilesY * tilesX;
-  // Tiles per chunk, a multiple of TILE_BLOCK: V of a chunk is 36 * T * C float64s, about 144 KiB.
+  // Tiles per chunk, a multiple of TILE_BLOCK: V of a chunk is 36 * T * C float64s (or 25 *), about 144 KiB.
   const chunk = Math.max(TILE_BLOCK, (((512 / c) / TILE_BLOCK) | 0) * TILE_BLOCK);
-  if (vBuf.length < XI * chunk * c) vBuf = new Float64Array(XI * chunk * c);
+  if (vBuf.length < 36 * chunk * c) vBuf = new Float64Array(36 * chunk * c);
   if (tileOut.length < chunk) {
     tileOut = new Int32Array(chunk);
     tileRows = new Uint8Array(chunk);
     tileCols = new Uint8Array(chunk);
   }
-  if (patch.length < IN * IN * c) patch = new Float32Array(IN * IN * c);
+  if (patch.length < 36 * c) patch = new Float32Array(36 * c);
   const v = vBuf, vStride = chunk * c; // one position xi in v
   const at = tileOut, rows = tileRows, cols = tileCols;
   for (let first = 0; first < tiles; first += chunk) {
     const count = Math.min(chunk, tiles - first);
-    locateTiles(at, rows, cols, oh, ow, oc, tilesX, tilesY, first, count);
-    transformInput(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
-    // A last group past `count` multiplies stale rows of v; storeBlock never stores those sums.
+    locateTiles(at, rows, cols, tile, oh, ow, oc, tilesX, tilesY, first, count);
+    if (tile === 4) transformInput4(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
+    else transformInput3(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
+    // A last group past `count` multiplies stale rows of v; the stores never store those sums.
     for (let t = 0; t < count; t += TILE_BLOCK) {
+      const inGroup = Math.min(TILE_BLOCK, count - t);
       for (let blk = 0; blk < blocks; blk++) {
-        if (c === 3) multiplyBlock3(mBlock, v, vStride, t * c, u, blk * XI * c * OC_BLOCK);
-        else multiplyBlock(mBlock, v, vStride, t * c, u, blk * XI * c * OC_BLOCK, c);
-        storeBlock(out, mBlock, bias, alpha, blk * OC_BLOCK, ow * oc, oc, at, rows, cols, t, Math.min(TILE_BLOCK, count - t));
+        if (c === 3) multiplyBlock3(mBlock, xis, v, vStride, t * c, u, blk * xis * c * OC_BLOCK);
+        else multiplyBlock(mBlock, xis, v, vStride, t * c, u, blk * xis * c * OC_BLOCK, c);
+        if (tile === 4) storeBlock4(out, mBlock, bias, alpha, blk * OC_BLOCK, ow * oc, oc, at, rows, cols, t, inGroup);
+        else storeBlock3(out, mBlock, bias, alpha, blk * OC_BLOCK, ow * oc, oc, at, rows, cols, t, inGroup);
       }
     }
   }
@@ -167,56 +220,68 @@ export function conv3x3Winograd(
 
 /**
  * For `count` tiles from `first` on (tiles in NHW order): where each stores
- * its top-left output in out, and how many of its 4 rows and 4 columns of
+ * its top-left output in out, and how many of its rows and columns of
  * outputs lie inside OH x OW.
  */
 function locateTiles(
-  at: Int32Array, rows: Uint8Array, cols: Uint8Array,
+  at: Int32Array, rows: Uint8Array, cols: Uint8Array, tile: Tile,
   oh: number, ow: number, oc: number, tilesX: number, tilesY: number, first: number, count: number,
 ): void {
   for (let t = 0; t < count; t++) {
-    const tile = first + t;
-    const tx = tile % tilesX, rest = (tile / tilesX) | 0;
+    const i = first + t;
+    const tx = i % tilesX, rest = (i / tilesX) | 0;
     const ty = rest % tilesY, img = (rest / tilesY) | 0;
-    const y0 = OUT * ty, x0 = OUT * tx;
+    const y0 = tile * ty, x0 = tile * tx;
     at[t] = ((img * oh + y0) * ow + x0) * oc;
-    rows[t] = Math.min(OUT, oh - y0);
-    cols[t] = Math.min(OUT, ow - x0);
+    rows[t] = Math.min(tile, oh - y0);
+    cols[t] = Math.min(tile, ow - x0);
   }
 }
 
-/** V = B^T d B for `count` tiles from `first` on, each input channel: v[xi, t, ci]. */
-function transformInput(
+/**
+ * Where tile number `i` (NHW order) reads its side x side window: in x, or,
+ * for a tile past the bottom or right edge, in `patch`, a copy of the part
+ * inside with zeros past the edge. Returns the source; `windowAt` gets the
+ * offset of its (0, 0, 0) and the step from one window row to the next.
+ */
+const windowAt = { base: 0, rowStride: 0 };
+function tileWindow(x: Float32Array, h: number, width: number, c: number, side: number, tile: number, tilesX: number, tilesY: number, i: number): Float32Array {
+  const tx = i % tilesX, rest = (i / tilesX) | 0;
+  const ty = rest % tilesY, img = (rest / tilesY) | 0;
+  const y0 = tile * ty, x0 = tile * tx;
+  const xRow = width * c;
+  if (y0 + side <= h && x0 + side <= width) {
+    windowAt.base = (img * h + y0) * xRow + x0 * c;
+    windowAt.rowStride = xRow;
+    return x;
+  }
+  patch.fill(0, 0, side * side * c);
+  const rows = Math.min(side, h - y0), cols = Math.min(side, width - x0);
+  for (let r = 0; r < rows; r++) {
+    const from = (img * h + y0 + r) * xRow + x0 * c;
+    patch.set(x.subarray(from, from + cols * c), r * side * c);
+  }
+  windowAt.base = 0;
+  windowAt.rowStride = side * c;
+  return patch;
+}
+
+/** F(4 x 4)'s V = B^T d B for `count` tiles from `first` on, each input channel: v[xi, t, ci]. */
+function transformInput4(
   v: Float64Array, vStride: number, x: Float32Array, h: number, width: number, c: number,
   tilesX: number, tilesY: number, first: number, count: number,
 ): void {
-  const xRow = width * c;
   const tmp = half;
   for (let t = 0; t < count; t++) {
-    const tile = first + t;
-    const tx = tile % tilesX, rest = (tile / tilesX) | 0;
-    const ty = rest % tilesY, img = (rest / tilesY) | 0;
-    const y0 = OUT * ty, x0 = OUT * tx;
-    // The tile's window: src[base + r * rowStride + j * c + ci] = x[img, y0 + r, x0 + j, ci].
-    let src: Float32Array = x, base = (img * h + y0) * xRow + x0 * c, rowStride = xRow;
-    if (y0 + IN > h || x0 + IN > width) {
-      // A tile past the bottom or right edge: its window, zero past the edge.
-      src = patch;
-      base = 0;
-      rowStride = IN * c;
-      patch.fill(0, 0, IN * IN * c);
-      const rows = Math.min(IN, h - y0), cols = Math.min(IN, width - x0);
-      for (let r = 0; r < rows; r++) {
-        const from = (img * h + y0 + r) * xRow + x0 * c;
-        patch.set(x.subarray(from, from + cols * c), r * IN * c);
-      }
-    }
+    // The tile's window: src[base + r * rowStride + j * c + ci] = d[r][j] of channel ci.
+    const src = tileWindow(x, h, width, c, 6, 4, tilesX, tilesY, first + t);
+    const base = windowAt.base, rowStride = windowAt.rowStride;
     const dst = t * c;
     for (let ci = 0; ci < c; ci++) {
       // B^T d: each column j of the window, down its 6 rows, into tmp[r][j]. With
       // a = d4 - 4 d2, b = 4 d1 - d3, e = d4 - d2, f = 2 (d1 - d3), the rows of B^T give
       // 4 d0 - 5 d2 + d4, a - b, a + b, e - f, e + f, 4 d1 - 5 d3 + d5.
-      for (let j = 0; j < IN; j++) {
+      for (let j = 0; j < 6; j++) {
         const at = base + j * c + ci;
         const d0 = src[at], d1 = src[at + rowStride], d2 = src[at + 2 * rowStride];
         const d3 = src[at + 3 * rowStride], d4 = src[at + 4 * rowStride], d5 = src[at + 5 * rowStride];
@@ -229,7 +294,7 @@ function transformInput(
         tmp[30 + j] = 4 * d1 - 5 * d3 + d5;
       }
       // (B^T d) B: each row r of tmp, along its 6 columns, into v[6 r + s] (the same combinations).
-      for (let r = 0; r < IN; r++) {
+      for (let r = 0; r < 6; r++) {
         const q = 6 * r;
         const d0 = tmp[q], d1 = tmp[q + 1], d2 = tmp[q + 2], d3 = tmp[q + 3], d4 = tmp[q + 4], d5 = tmp[q + 5];
         const a = d4 - 4 * d2, b = 4 * d1 - d3, e = d4 - d2, f = 2 * (d1 - d3);
@@ -245,15 +310,52 @@ function transformInput(
   }
 }
 
+/** F(3 x 3)'s V = B^T d B, as transformInput4 on 5 x 5 windows. */
+function transformInput3(
+  v: Float64Array, vStride: number, x: Float32Array, h: number, width: number, c: number,
+  tilesX: number, tilesY: number, first: number, count: number,
+): void {
+  const tmp = half;
+  for (let t = 0; t < count; t++) {
+    const src = tileWindow(x, h, width, c, 5, 3, tilesX, tilesY, first + t);
+    const base = windowAt.base, rowStride = windowAt.rowStride;
+    const dst = t * c;
+    for (let ci = 0; ci < c; ci++) {
+      // B^T d: each column j of the window, down its 5 rows, into tmp[r][j], one row of B^T each.
+      for (let j = 0; j < 5; j++) {
+        const at = base + j * c + ci;
+        const d0 = src[at], d1 = src[at + rowStride], d2 = src[at + 2 * rowStride];
+        const d3 = src[at + 3 * rowStride], d4 = src[at + 4 * rowStride];
+        tmp[j] = 2 * d0 - d1 - 2 * d2 + d3;
+        tmp[5 + j] = -2 * d1 - d2 + d3;
+        tmp[10 + j] = 2 * d1 - 3 * d2 + d3;
+        tmp[15 + j] = d3 - d1;
+        tmp[20 + j] = 2 * d1 - d2 - 2 * d3 + d4;
+      }
+      // (B^T d) B: each row r of tmp, along its 5 columns, into v[5 r + s].
+      for (let r = 0; r < 5; r++) {
+        const q = 5 * r;
+        const d0 = tmp[q], d1 = tmp[q + 1], d2 = tmp[q + 2], d3 = tmp[q + 3], d4 = tmp[q + 4];
+        const at = dst + ci + q * vStride;
+        v[at] = 2 * d0 - d1 - 2 * d2 + d3;
+        v[at + vStride] = -2 * d1 - d2 + d3;
+        v[at + 2 * vStride] = 2 * d1 - 3 * d2 + d3;
+        v[at + 3 * vStride] = d3 - d1;
+        v[at + 4 * vStride] = 2 * d1 - d2 - 2 * d3 + d4;
+      }
+    }
+  }
+}
+
 /**
  * M[xi] = V[xi] U[xi] for TILE_BLOCK tiles and one block of OC_BLOCK output
- * channels, each of the 36 positions in turn: 16 float64 sums over C.
- * @param m (36, TILE_BLOCK, OC_BLOCK) f64, written
+ * channels, each of the `xis` positions in turn: 16 float64 sums over C.
+ * @param m (xis, TILE_BLOCK, OC_BLOCK) f64, written
  * @param v0 offset of the group's first tile in v (position 0)
  * @param u0 offset of the channel block in u (position 0)
  */
-function multiplyBlock(m: Float64Array, v: Float64Array, vStride: number, v0: number, u: Float64Array, u0: number, c: number): void {
-  for (let xi = 0; xi < XI; xi++) {
+function multiplyBlock(m: Float64Array, xis: number, v: Float64Array, vStride: number, v0: number, u: Float64Array, u0: number, c: number): void {
+  for (let xi = 0; xi < xis; xi++) {
     const a = v0 + xi * vStride, b = a + c, e = b + c, f = e + c;
     let p = u0 + xi * c * OC_BLOCK;
     let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
@@ -285,8 +387,8 @@ function multiplyBlock(m: Float64Array, v: Float64Array, vStride: number, v0: nu
  * written out (the same sums in the same order: from 0, channel 0 first):
  * 1.2-1.3x faster on those layers than the loop.
  */
-function multiplyBlock3(m: Float64Array, v: Float64Array, vStride: number, v0: number, u: Float64Array, u0: number): void {
-  for (let xi = 0; xi < XI; xi++) {
+function multiplyBlock3(m: Float64Array, xis: number, v: Float64Array, vStride: number, v0: number, u: Float64Array, u0: number): void {
+  for (let xi = 0; xi < xis; xi++) {
     const a = v0 + xi * vStride, p = u0 + xi * 3 * OC_BLOCK;
     // Tiles 0..3 of the group (a, b, c, d), channels 0..2.
     const a0 = v[a], a1 = v[a + 1], a2 = v[a + 2];
@@ -305,11 +407,11 @@ function multiplyBlock3(m: Float64Array, v: Float64Array, vStride: number, v0: n
 }
 
 /**
- * Y = A^T M A + bias for `count` tiles (from t0 on in the chunk) and the
+ * F(4 x 4)'s Y = A^T M A + bias for `count` tiles (from t0 on in the chunk) and the
  * channels from o0 on of one block: rounded to float32, then PReLU as conv2d
  * applies it; only outputs inside OH x OW and channels below OC are stored.
  */
-function storeBlock(
+function storeBlock4(
   out: Float32Array, m: Float64Array, bias: Float64Array, alpha: Float32Array | null,
   o0: number, rowStride: number, oc: number,
   tileOut: Int32Array, tileRows: Uint8Array, tileCols: Uint8Array, t0: number, count: number,
@@ -325,7 +427,7 @@ function storeBlock(
       // A^T M: each column j of M, down its 6 rows, into tmp[r][j] (4 rows). With
       // a = m1 + m2, b = m1 - m2, e = m3 + m4, f = m3 - m4, the rows of A^T give
       // m0 + a + e, b + 2 f, a + 4 e, b + 8 f + m5.
-      for (let j = 0; j < IN; j++) {
+      for (let j = 0; j < 6; j++) {
         const at = s + j * S;
         const m0 = m[at], m1 = m[at + 6 * S], m2 = m[at + 12 * S], m3 = m[at + 18 * S], m4 = m[at + 24 * S], m5 = m[at + 30 * S];
         const a = m1 + m2, b = m1 - m2, e = m3 + m4, f = m3 - m4;
@@ -355,6 +457,51 @@ function storeBlock(
         if (cols > 3) {
           y = Math.fround(b + 8 * f + m5 + bo);
           out[o + 3 * oc] = y * (1 + am * +(y < 0));
+        }
+      }
+    }
+  }
+}
+
+/** F(3 x 3)'s Y = A^T M A + bias, as storeBlock4 on 5 x 5 M and 3 x 3 outputs. */
+function storeBlock3(
+  out: Float32Array, m: Float64Array, bias: Float64Array, alpha: Float32Array | null,
+  o0: number, rowStride: number, oc: number,
+  tileOut: Int32Array, tileRows: Uint8Array, tileCols: Uint8Array, t0: number, count: number,
+): void {
+  const tmp = half;
+  const kEnd = Math.min(OC_BLOCK, oc - o0);
+  const S = TILE_BLOCK * OC_BLOCK; // one position xi in m
+  for (let t = 0; t < count; t++) {
+    const base = tileOut[t0 + t] + o0;
+    const rows = tileRows[t0 + t], cols = tileCols[t0 + t];
+    for (let k = 0; k < kEnd; k++) {
+      const s = t * OC_BLOCK + k;
+      // A^T M: each column j of M, down its 5 rows, into tmp[r][j] (3 rows):
+      // m0 + m1 + m2 + m3, m1 - m2 + 2 m3, m1 + m2 + 4 m3 + m4.
+      for (let j = 0; j < 5; j++) {
+        const at = s + j * S;
+        const m0 = m[at], m1 = m[at + 5 * S], m2 = m[at + 10 * S], m3 = m[at + 15 * S], m4 = m[at + 20 * S];
+        tmp[j] = m0 + m1 + m2 + m3;
+        tmp[5 + j] = m1 - m2 + 2 * m3;
+        tmp[10 + j] = m1 + m2 + 4 * m3 + m4;
+      }
+      const bo = bias[o0 + k];
+      const am = alpha === null ? 0 : alpha[o0 + k] - 1;
+      // (A^T M) A: each row r, along its 5 columns, into output row r (the same combinations).
+      for (let r = 0; r < rows; r++) {
+        const q = 5 * r;
+        const m0 = tmp[q], m1 = tmp[q + 1], m2 = tmp[q + 2], m3 = tmp[q + 3], m4 = tmp[q + 4];
+        const o = base + r * rowStride + k;
+        let y = Math.fround(m0 + m1 + m2 + m3 + bo);
+        out[o] = y * (1 + am * +(y < 0));
+        if (cols > 1) {
+          y = Math.fround(m1 - m2 + 2 * m3 + bo);
+          out[o + oc] = y * (1 + am * +(y < 0));
+        }
+        if (cols > 2) {
+          y = Math.fround(m1 + m2 + 4 * m3 + m4 + bo);
+          out[o + 2 * oc] = y * (1 + am * +(y < 0));
         }
       }
     }
