@@ -62,14 +62,14 @@ export function cropCandidate(img: RgbImage, p: PadResult, k: number): Float64Ar
   const tmp = new Float64Array(tmph * tmpw * 3); // (tmph, tmpw, 3) f64, zero outside the image
   const src = img.data,
     w = img.width;
+  const step = sCols === 1 ? 0 : 3; // numpy broadcasts a 1-wide source across the target's columns
   for (let r = 0; r < tRows; r++) {
-    const srcRow = sy + (sRows === 1 ? 0 : r);
-    for (let c = 0; c < tCols; c++) {
-      const s = (srcRow * w + sx + (sCols === 1 ? 0 : c)) * 3;
-      const d = ((ty + r) * tmpw + tx + c) * 3;
-      tmp[d] = src[s];
-      tmp[d + 1] = src[s + 1];
-      tmp[d + 2] = src[s + 2];
+    let s = ((sy + (sRows === 1 ? 0 : r)) * w + sx) * 3;
+    const d = ((ty + r) * tmpw + tx) * 3;
+    for (let e = d, end = d + tCols * 3; e < end; e += 3, s += step) {
+      tmp[e] = src[s];
+      tmp[e + 1] = src[s + 1];
+      tmp[e + 2] = src[s + 2];
     }
   }
   return tmp;
