@@ -22,6 +22,7 @@
  * random in [-1, 1] (the speed does not depend on the values).
  */
 import { conv2d, packConv, type PackedConv } from '../src/kernels/conv2d.ts';
+import { winogradTile } from '../src/kernels/winograd.ts';
 import { convLayer, type Activation } from '../src/nets/layers.ts';
 import { validOut } from '../src/kernels/shape.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
@@ -32,10 +33,13 @@ import { packPeak, peak2x4, peak4x4 } from './peak.ts';
 
 interface Case {
   name: string;
-  /** How it runs: 'winograd' (conv3x3Winograd) or 'direct' (conv2d). */
+  /** How it runs: 'winograd F4' or 'F3' (conv3x3Winograd, its tile) or 'direct' (conv2d). */
   kernel: string;
   shape: string;
+  /** The direct convolution's multiply-adds: what the GFLOP/s columns count. */
   macs: number;
+  /** The multiply-adds the kernel performs (Winograd: those of its matrix products, not its transforms). */
+  executed: number;
   run: () => void;
   times: number[];
   /** Counted in the "P-Net convs" total. */
@@ -67,13 +71,17 @@ function convCase(net: string, w: NetWeights, layer: string, prelu: string | nul
   const name = `${net} ${layer}${prelu ? '+prelu' : ''}`;
   const shape = `${n}x${h}x${width}x${c} * ${kh}x${kw}x${oc}`;
   const macs = n * oh * ow * kh * kw * c * oc;
-  const kernel = kh === 3 && kw === 3 ? 'winograd' : 'direct';
-  cases.push({ name, kernel, shape, macs, run: () => convLayer(w, layer, x, prelu ?? undefined), times: [], pnet });
-  if (kernel === 'winograd') {
+  if (kh !== 3 || kw !== 3) {
+    cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run: () => convLayer(w, layer, x, prelu ?? undefined), times: [], pnet });
+  } else {
+    // Winograd's own multiply-adds: its matrix products, tiles x positions x C x OC (in blocks of 4).
+    const tile = winogradTile(oh, ow);
+    const executed = n * Math.ceil(oh / tile) * Math.ceil(ow / tile) * (tile + 2) ** 2 * c * Math.ceil(oc / 4) * 4;
+    cases.push({ name, kernel: `winograd F${tile}`, shape, macs, executed, run: () => convLayer(w, layer, x, prelu ?? undefined), times: [], pnet });
     const packed: PackedConv = packConv(k.data, w[`${layer}/biases`].data, kh, kw, c, oc);
     const alpha = prelu === null ? null : w[`${prelu}/alpha`].data;
     const out = new Float32Array(n * oh * ow * oc);
-    cases.push({ name, kernel: 'direct', shape, macs, run: () => conv2d(out, x.data, n, h, width, packed, alpha), times: [], pnet: false });
+    cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run: () => conv2d(out, x.data, n, h, width, packed, alpha), times: [], pnet: false });
   }
 }
 
@@ -89,6 +97,7 @@ function fcCase(net: string, w: NetWeights, layer: string, prelu: string | null,
     kernel: 'direct',
     shape: `${n}x${din} * ${din}x${dout}`,
     macs: n * din * dout,
+    executed: n * din * dout,
     run: () => conv2d(out, x, 1, 1, n, packed, alpha),
     times: [],
     pnet: false,
@@ -130,8 +139,8 @@ for (const [h, w] of [[66, 66], [406, 230]]) {
   const out = new Float32Array((h - 2) * (w - 2) * oc);
   const macs = (h - 2) * (w - 2) * 9 * c * oc;
   const shape = `1x${h}x${w}x${c} * 3x3x${oc}`;
-  peakCases.push({ name: 'peak 2x4', kernel: 'direct', shape, macs, run: () => peak2x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
-  peakCases.push({ name: 'peak 4x4', kernel: 'direct', shape, macs, run: () => peak4x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
+  peakCases.push({ name: 'peak 2x4', kernel: 'direct', shape, macs, executed: macs, run: () => peak2x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
+  peakCases.push({ name: 'peak 4x4', kernel: 'direct', shape, macs, executed: macs, run: () => peak4x4(out, x, h, w, c, wp, bias, oc), times: [], pnet: false });
 }
 
 const roundsArg = process.argv.indexOf('--rounds');
@@ -160,19 +169,22 @@ const pnetDirectMs = pnetDirect.reduce((a, k) => a + median(k.times), 0);
 const pnetDirectBestMs = pnetDirect.reduce((a, k) => a + best(k.times), 0);
 const pct = (g: number, p: number) => `${((100 * g) / p).toFixed(0)}%`;
 const row = (k: Case) => {
-  const g = gf(k, median), b = gf(k, best);
-  return [k.name, k.kernel, k.shape, ((2 * k.macs) / 1e6).toFixed(1), median(k.times).toFixed(2), g.toFixed(2), pct(g, peak), b.toFixed(2), pct(b, peakBest)];
+  const g = gf(k, median), b = gf(k, best), e = (2 * k.executed) / median(k.times) / 1e6;
+  return [k.name, k.kernel, k.shape, ((2 * k.macs) / 1e6).toFixed(1), median(k.times).toFixed(2), g.toFixed(2), pct(g, peak), b.toFixed(2), pct(b, peakBest), ((2 * k.executed) / 1e6).toFixed(1), e.toFixed(2), pct(e, peak)];
 };
 const pnetGf = (2 * pnetMacs) / pnetMs / 1e6, pnetBestGf = (2 * pnetMacs) / pnetBestMs / 1e6;
+const pnetExecuted = pnetCases.reduce((a, k) => a + k.executed, 0);
+const pnetExecGf = (2 * pnetExecuted) / pnetMs / 1e6;
 const pnetDirectGf = (2 * pnetMacs) / pnetDirectMs / 1e6, pnetDirectBestGf = (2 * pnetMacs) / pnetDirectBestMs / 1e6;
 console.log(`mtcnn-ts kernel bench, ${new Date().toISOString()}`);
 console.log(machine());
-console.log(`${rounds} rounds, CPU time; GFLOP/s = the direct convolution's FLOPs (2 per multiply-add) / time, for Winograd an effective rate; % of the scalar peak = of the fastest peak kernel and shape, medians against medians, best rounds against best rounds\n`);
+console.log(`${rounds} rounds, CPU time; GFLOP/s = the direct convolution's FLOPs (2 per multiply-add) / time, for Winograd an effective rate; % of the scalar peak = of the fastest peak kernel and shape, medians against medians, best rounds against best rounds`);
+console.log(`executed = the multiply-adds the kernel performs (Winograd: its matrix products; its transforms not counted), per median time\n`);
 console.log(
-  table(['case', 'kernel', 'shape (N x H x W x C * KH x KW x OC)', 'MFLOP', 'ms', 'GFLOP/s', '% peak', 'best GFLOP/s', '% peak (best)'], [
+  table(['case', 'kernel', 'shape (N x H x W x C * KH x KW x OC)', 'MFLOP', 'ms', 'GFLOP/s', '% peak', 'best GFLOP/s', '% peak (best)', 'executed MFLOP', 'executed GFLOP/s', '% peak'], [
     ...peakCases.map(row),
     ...cases.map(row),
-    ['P-Net convs, both levels', 'as run', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetMs.toFixed(2), pnetGf.toFixed(2), pct(pnetGf, peak), pnetBestGf.toFixed(2), pct(pnetBestGf, peakBest)],
-    ['P-Net convs, both levels', 'direct', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetDirectMs.toFixed(2), pnetDirectGf.toFixed(2), pct(pnetDirectGf, peak), pnetDirectBestGf.toFixed(2), pct(pnetDirectBestGf, peakBest)],
+    ['P-Net convs, both levels', 'as run', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetMs.toFixed(2), pnetGf.toFixed(2), pct(pnetGf, peak), pnetBestGf.toFixed(2), pct(pnetBestGf, peakBest), ((2 * pnetExecuted) / 1e6).toFixed(1), pnetExecGf.toFixed(2), pct(pnetExecGf, peak)],
+    ['P-Net convs, both levels', 'direct', '', ((2 * pnetMacs) / 1e6).toFixed(1), pnetDirectMs.toFixed(2), pnetDirectGf.toFixed(2), pct(pnetDirectGf, peak), pnetDirectBestGf.toFixed(2), pct(pnetDirectBestGf, peakBest), ((2 * pnetMacs) / 1e6).toFixed(1), pnetDirectGf.toFixed(2), pct(pnetDirectGf, peak)],
   ]),
 );

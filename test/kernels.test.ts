@@ -286,12 +286,32 @@ Pool('x=[2,2,1] k=2 s=2 VALID: NaN propagates wherever it is (as np.maximum)', (
   assert.ok(Number.isNaN(runPool(f32([1, 3, 2, NaN]), 1, 2, 2, 1, 2, 2, 'VALID')[0]));
 });
 
+Pool('special values, 1 to 9 channels: NaN of either sign wins, +0 beats -0, infinities and subnormals in order', () => {
+  // Float32 bit patterns, negative NaN (the one x86 arithmetic makes) included.
+  const bits = [0x7fc00000, 0xffc00000 | 0, 0x7f800000, 0xff800000 | 0, 0, 0x80000000 | 0, 1, 0x80000001 | 0,
+    0x7f7fffff, 0xff7fffff | 0, 0x3f800000, 0xbf800000 | 0];
+  const special = new Float32Array(Int32Array.from(bits).buffer);
+  const rand = rng(5);
+  for (let trial = 0; trial < 60; trial++) {
+    const c = randInt(rand, 1, 9), h = randInt(rand, 1, 5), w = randInt(rand, 1, 5);
+    const x = new Float32Array(h * w * c);
+    // NaNs (the first two) rarely, so that most windows have none.
+    for (let i = 0; i < x.length; i++) x[i] = special[rand() < 0.05 ? randInt(rand, 0, 1) : randInt(rand, 2, special.length - 1)];
+    const got = runPool(x, 1, h, w, c, 2, 1, 'SAME');
+    const want = bruteMaxpool(x, 1, h, w, c, 2, 1, 'SAME');
+    for (let i = 0; i < got.length; i++) {
+      const ok = Number.isNaN(want[i]) ? Number.isNaN(got[i]) : Object.is(got[i], want[i]);
+      if (!ok) throw new Error(`x=[1,${h},${w},${c}] k=2 s=1 SAME: [${i}] ${got[i]}, expected ${want[i]}`);
+    }
+  }
+});
+
 Pool('random shapes, k 1..3, s 1..3, SAME and VALID: equals padded brute force', () => {
   const rand = rng(99);
   for (let trial = 0; trial < 80; trial++) {
     const k = randInt(rand, 1, 3), s = randInt(rand, 1, 3);
     const padding: Padding = rand() < 0.5 ? 'SAME' : 'VALID';
-    const n = randInt(rand, 1, 2), c = randInt(rand, 1, 3);
+    const n = randInt(rand, 1, 2), c = randInt(rand, 1, 9); // channels in fours and the tail one by one
     const h = randInt(rand, padding === 'VALID' ? k : 1, 9), w = randInt(rand, padding === 'VALID' ? k : 1, 9);
     const x = randomArray(rand, n * h * w * c, -2, -1); // all negative: a -inf pad that won would show
     const label = `x=[${n},${h},${w},${c}] k=${k} s=${s} ${padding}`;

@@ -7,8 +7,9 @@
 /**
  * Float32 network outputs (P-Net, R-Net, O-Net, softmax included). The
  * reference sums each dot product in float32 in BLAS's order; our kernels sum
- * in another order (in float64, rounded once), so results agree to a few
- * float32 ulps of the accumulated magnitudes, not bit for bit. numpy against
+ * in float64, in another order or through Winograd's transforms, rounded to
+ * float32 once, so results agree to a few float32 ulps of the accumulated
+ * magnitudes, not bit for bit. numpy against
  * PyTorch differ by at most 5.4e-7 on these nets (../shared/mtcnn/README.md);
  * 1e-5 absolute leaves room for the longest dot products (O-Net's 1152-long fc)
  * while still catching any wrong weight, layout or padding, which moves

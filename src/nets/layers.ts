@@ -4,8 +4,8 @@
  * tensors by the layer's name, sizes and allocates its output, and runs one
  * kernel. The nets (pnet.ts, rnet.ts, onet.ts) chain these in the order of
  * PNet/RNet/ONet.setup(). A conv or fc layer followed by its PReLU runs as
- * one kernel call (conv2d applies PReLU as it stores: the same values as the
- * two passes, without the second pass over the output).
+ * one kernel call (the kernels apply PReLU as they store: the same values as
+ * the two passes, without the second pass over the output).
  * Dimension legend: see ../kernels/shape.ts.
  * @module
  */
@@ -66,7 +66,9 @@ function packedOnce<P extends PackedConv | PackedWinograd>(kernel: Tensor, pack:
  * `Network.conv(kh, kw, oc, 1, 1, padding='VALID', relu=False)`: stride-1 VALID
  * conv plus bias; followed by `Network.prelu(name=prelu)` when prelu is given.
  * 3 x 3 kernels (all but R-Net's conv3, O-Net's conv4 and P-Net's 1 x 1
- * heads) run through Winograd's F(2 x 2, 3 x 3), the others directly.
+ * heads) run through Winograd's minimal filtering (../kernels/winograd.ts),
+ * the others through the direct sum (../kernels/conv2d.ts); both give the
+ * same float32 outputs.
  */
 export function convLayer(weights: NetWeights, layer: string, x: Activation, prelu?: string): Activation {
   const kernel = kernelOf(weights, layer, x.c, (s) => s[2]);
