@@ -1,12 +1,12 @@
 /**
  * `npm run bench:kernels -- [--rounds N]`: the nets' conv and fc layers as
- * the nets run them (src/nets/layers.ts: 3 x 3 convs by Winograd F(4x4, 3x3),
+ * the nets run them (src/nets/layers.ts: 3 x 3 and 2 x 2 convs by Winograd,
  * src/kernels/winograd.ts; the others by conv2d, src/kernels/conv2d.ts) on
  * P-Net's layers at two pyramid levels of bbt1 (1366x768, minsize 20), and on
  * R-Net's and O-Net's layers on crop batches, in GFLOP/s and as a percentage
- * of the scalar peak (peak.ts) measured in the same rounds. Each 3 x 3 layer
- * also runs through conv2d (the direct sum, "direct" rows), for the
- * Winograd speed-up in the same rounds.
+ * of the scalar peak (peak.ts) measured in the same rounds. Each Winograd
+ * layer also runs through conv2d (the direct sum, "direct" rows), for the
+ * speed-up in the same rounds.
  *
  * GFLOP/s counts the direct convolution's work, 2 FLOP per multiply-add of
  * KH x KW x C per output (the same count for both kernels, so the ratio of
@@ -33,7 +33,7 @@ import { packPeak, peak2x4, peak4x4 } from './peak.ts';
 
 interface Case {
   name: string;
-  /** How it runs: 'winograd F4' or 'F3' (conv3x3Winograd, its tile) or 'direct' (conv2d). */
+  /** How it runs: 'winograd F(tile,kernel)' (src/kernels/winograd.ts) or 'direct' (conv2d). */
   kernel: string;
   shape: string;
   /** The direct convolution's multiply-adds: what the GFLOP/s columns count. */
@@ -61,7 +61,8 @@ const cases: Case[] = [];
 
 /**
  * One conv layer of a net, as the net runs it (convLayer), on an (n, h, w, c)
- * input; for a 3 x 3 layer also the direct sum (conv2d) on the same input.
+ * input; for a 3 x 3 or 2 x 2 layer (Winograd) also the direct sum (conv2d)
+ * on the same input.
  */
 function convCase(net: string, w: NetWeights, layer: string, prelu: string | null, n: number, h: number, width: number, pnet = false): void {
   const k = w[`${layer}/weights`];
@@ -71,18 +72,20 @@ function convCase(net: string, w: NetWeights, layer: string, prelu: string | nul
   const name = `${net} ${layer}${prelu ? '+prelu' : ''}`;
   const shape = `${n}x${h}x${width}x${c} * ${kh}x${kw}x${oc}`;
   const macs = n * oh * ow * kh * kw * c * oc;
-  if (kh !== 3 || kw !== 3) {
-    cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run: () => convLayer(w, layer, x, prelu ?? undefined), times: [], pnet });
-  } else {
-    // Winograd's own multiply-adds: its matrix products, tiles x positions x C x OC (in blocks of 4).
-    const tile = winogradTile(oh, ow);
-    const executed = n * Math.ceil(oh / tile) * Math.ceil(ow / tile) * (tile + 2) ** 2 * c * Math.ceil(oc / 4) * 4;
-    cases.push({ name, kernel: `winograd F${tile}`, shape, macs, executed, run: () => convLayer(w, layer, x, prelu ?? undefined), times: [], pnet });
-    const packed: PackedConv = packConv(k.data, w[`${layer}/biases`].data, kh, kw, c, oc);
-    const alpha = prelu === null ? null : w[`${prelu}/alpha`].data;
-    const out = new Float32Array(n * oh * ow * oc);
-    cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run: () => conv2d(out, x.data, n, h, width, packed, alpha), times: [], pnet: false });
+  const run = () => convLayer(w, layer, x, prelu ?? undefined);
+  if (kh === 1) {
+    cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run, times: [], pnet });
+    return;
   }
+  // Winograd's own multiply-adds: its matrix products, tiles x positions x C x OC (in blocks of 4).
+  const tile = kh === 3 ? winogradTile(oh, ow) : 3;
+  const executed = n * Math.ceil(oh / tile) * Math.ceil(ow / tile) * (tile + kh - 1) ** 2 * c * Math.ceil(oc / 4) * 4;
+  cases.push({ name, kernel: `winograd F(${tile},${kh})`, shape, macs, executed, run, times: [], pnet });
+  // The direct sum on the same input, for the speed-up in the same rounds.
+  const packed: PackedConv = packConv(k.data, w[`${layer}/biases`].data, kh, kw, c, oc);
+  const alpha = prelu === null ? null : w[`${prelu}/alpha`].data;
+  const out = new Float32Array(n * oh * ow * oc);
+  cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run: () => conv2d(out, x.data, n, h, width, packed, alpha), times: [], pnet: false });
 }
 
 /** fc layers run as 1x1 convs over (1, 1, N, DIN): the same kernel. */

@@ -17,10 +17,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2dNaive } from '../src/kernels/conv2d.ts';
 import { prelu } from '../src/kernels/prelu.ts';
-import { conv3x3Winograd, packWinograd, winogradTile, type Tile } from '../src/kernels/winograd.ts';
+import { conv2x2Winograd, conv3x3Winograd, packWinograd, packWinograd2x2, winogradTile, type Tile } from '../src/kernels/winograd.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import type { NetWeights } from '../src/weights/format.ts';
-import { checkClose } from './helpers/check.ts';
+import { checkClose, checkEqual } from './helpers/check.ts';
 import { rng } from './helpers/random.ts';
 
 /** One-step differences allowed, as a fraction of the outputs compared (see the header). */
@@ -57,13 +57,13 @@ function checkNearlyEqual(label: string, actual: Float32Array, expected: Float32
   return oneStep;
 }
 
-/** conv2dNaive, then prelu when alpha is given: what the nets computed before Winograd. */
+/** conv2dNaive (a 3 x 3 kernel, or r x r), then prelu when alpha is given: what the nets computed before Winograd. */
 function reference(
   x: Float32Array, n: number, h: number, w: number, c: number,
-  k: Float32Array, bias: Float32Array, oc: number, alpha: Float32Array | null,
+  k: Float32Array, bias: Float32Array, oc: number, alpha: Float32Array | null, r = 3,
 ): Float32Array {
-  const out = new Float32Array(n * (h - 2) * (w - 2) * oc);
-  conv2dNaive(out, x, n, h, w, c, k, bias, 3, 3, oc);
+  const out = new Float32Array(n * (h - r + 1) * (w - r + 1) * oc);
+  conv2dNaive(out, x, n, h, w, c, k, bias, r, r, oc);
   if (alpha !== null) prelu(out, out.length, alpha, oc);
   return out;
 }
@@ -78,6 +78,15 @@ function winograd(
 }
 
 const TILES: Tile[] = [4, 3];
+
+function winograd2x2(
+  x: Float32Array, n: number, h: number, w: number, c: number,
+  k: Float32Array, bias: Float32Array, oc: number, alpha: Float32Array | null,
+): Float32Array {
+  const out = new Float32Array(n * (h - 1) * (w - 1) * oc).fill(NaN);
+  conv2x2Winograd(out, x, n, h, w, packWinograd2x2(k, bias, c, oc), alpha);
+  return out;
+}
 
 const W = suite('kernels/winograd');
 
@@ -121,7 +130,31 @@ W('random shapes, with and without PReLU: equal to conv2dNaive (+ prelu)', () =>
   console.log(`  winograd random shapes, both tiles: ${outputs} outputs, ${oneStep} one float32 step off`);
 });
 
-W('every 3 x 3 layer of P-Net, R-Net and O-Net, real weights: equal to conv2dNaive + prelu', () => {
+W('2 x 2, x=[3,4,1] (one tile, past the right edge), kernel [[1, 0], [0, 1]]: diagonal pair sums plus the bias', () => {
+  const x = Float32Array.from({ length: 12 }, (_, i) => i + 1); // 1..12, rows of 4
+  const out = winograd2x2(x, 1, 3, 4, 1, Float32Array.of(1, 0, 0, 1), Float32Array.of(-1), 1, null);
+  assert.equal(Array.from(out), [6, 8, 10, 14, 16, 18]);
+});
+
+W('2 x 2, random shapes, with and without PReLU: equal to conv2dNaive (+ prelu)', () => {
+  const rand = rng(22);
+  let outputs = 0, oneStep = 0;
+  for (let trial = 0; trial < 80; trial++) {
+    const n = randInt(rand, 1, 3);
+    const h = randInt(rand, 2, 14), w = randInt(rand, 2, 14); // OH, OW in 1..13: whole tiles of 3 and every remainder
+    const c = randInt(rand, 1, 9), oc = randInt(rand, 1, 10);
+    const x = randomArray(rand, n * h * w * c);
+    const k = randomArray(rand, 4 * c * oc);
+    const bias = randomArray(rand, oc);
+    const alpha = trial % 2 === 0 ? randomArray(rand, oc) : null;
+    const expected = reference(x, n, h, w, c, k, bias, oc, alpha, 2);
+    oneStep += checkNearlyEqual(`x=[${n},${h},${w},${c}] oc=${oc}`, winograd2x2(x, n, h, w, c, k, bias, oc, alpha), expected);
+    outputs += expected.length;
+  }
+  console.log(`  winograd 2 x 2 random shapes: ${outputs} outputs, ${oneStep} one float32 step off`);
+});
+
+W('every 3 x 3 and 2 x 2 layer of P-Net, R-Net and O-Net, real weights: equal to conv2dNaive + prelu', () => {
   const weights = loadWeightsFile();
   const rand = rng(7);
   // [net, layer, PReLU, n, h, w]: inputs of the sizes the nets give these layers.
@@ -148,7 +181,18 @@ W('every 3 x 3 layer of P-Net, R-Net and O-Net, real weights: equal to conv2dNai
       outputs += expected.length;
     }
   }
-  console.log(`  winograd real layers, both tiles: ${outputs} outputs, ${oneStep} one float32 step off`);
+  // The 2 x 2 layers (R-Net conv3, O-Net conv4) on the inputs the nets give them.
+  for (const [net, layer, preluName, n] of [[weights.rnet, 'conv3', 'prelu3', 16], [weights.onet, 'conv4', 'prelu4', 8]] as const) {
+    const kernel = net[`${layer}/weights`];
+    const [kh, kw, c, oc] = kernel.shape;
+    assert.equal([kh, kw], [2, 2], layer);
+    const x = randomArray(rand, n * 4 * 4 * c, -2, 2);
+    const bias = net[`${layer}/biases`].data, alpha = net[`${preluName}/alpha`].data;
+    const expected = reference(x, n, 4, 4, c, kernel.data, bias, oc, alpha, 2);
+    oneStep += checkNearlyEqual(layer, winograd2x2(x, n, 4, 4, c, kernel.data, bias, oc, alpha), expected);
+    outputs += expected.length;
+  }
+  console.log(`  winograd real layers, both tiles and the 2 x 2 ones: ${outputs} outputs, ${oneStep} one float32 step off`);
 });
 
 W('packWinograd: U = G g G^T for both tiles, in blocks of 4 output channels zero-padded', () => {
@@ -167,6 +211,19 @@ W('packWinograd: U = G g G^T for both tiles, in blocks of 4 output channels zero
   checkClose('u4', p.u4, expectedU(g4, c4), 1e-15);
   checkClose('u3', p.u3, expectedU(g3, c3), 1e-15);
   assert.equal(Array.from(p.bias), [1, 2, 0, 0]);
+  // F(3 x 3, 2 x 2), exact in binary: g0 = all ones, g1 = [[0, 1], [0, 0]] (HWIO, one input channel).
+  const k2 = Float32Array.of(1, 0, 1, 1, 1, 0, 1, 0);
+  // G (1, 1) = (-1, 1, 0, 1); G (0, 0) = 0 down column 0 and G (1, 0) = (-1, 1/2, 1/2, 0) down column 1 for g1.
+  const g2 = [-1, 1, 0, 1];
+  const u2: number[] = [];
+  const g1cols = [[0, 0, 0, 0], [-1, 1 / 2, 1 / 2, 0]]; // G applied to g1's columns
+  for (let r = 0; r < 4; r++) {
+    // row r of G g1 = (G g1 col 0 [r], G g1 col 1 [r]); then G of that row.
+    const a = g1cols[0][r], b = g1cols[1][r];
+    const row = [-a, (a + b) / 2, (a - b) / 2, b];
+    for (let s = 0; s < 4; s++) u2.push(g2[r] * g2[s], row[s], 0, 0);
+  }
+  checkEqual('u (2 x 2)', packWinograd2x2(k2, Float32Array.of(1, 2), 1, 2).u, u2);
 });
 
 W('winogradTile: the tile with fewer transformed positions; the nets\' 9 x 9 and 21 x 21 layers get 3', () => {

@@ -1,15 +1,18 @@
 /**
- * 3 x 3 convolution, stride 1, 'VALID', bias added, by Winograd's minimal
- * filtering (Lavin and Gray 2016, "Fast Algorithms for Convolutional Neural
- * Networks"): the same layer as `conv2d` on a 3 x 3 kernel (detect_face.py's
- * `Network.conv(3, 3, ...)`) with far fewer multiplies. Every 3 x 3 conv of
- * the three nets runs this way, in tiles of 4 x 4 or 3 x 3 outputs:
+ * 3 x 3 and 2 x 2 convolutions, stride 1, 'VALID', bias added, by Winograd's
+ * minimal filtering (Lavin and Gray 2016, "Fast Algorithms for Convolutional
+ * Neural Networks"): the same layers as `conv2d` (detect_face.py's
+ * `Network.conv(3, 3, ...)` and `conv(2, 2, ...)`) with far fewer
+ * multiplies. Every conv of the three nets but P-Net's 1 x 1 heads runs this
+ * way, in tiles of outputs:
  *
  *   F(4 x 4, 3 x 3)  36 multiplies per 16 outputs and (input, output)
  *                    channel pair instead of 144 (4x fewer);
  *   F(3 x 3, 3 x 3)  25 per 9 instead of 81 (3.24x fewer), used where the
  *                    output's sides waste less in tiles of 3 (winogradTile:
- *                    R-Net's conv2, 9 x 9, and O-Net's conv2, 21 x 21).
+ *                    R-Net's conv2, 9 x 9, and O-Net's conv2, 21 x 21);
+ *   F(3 x 3, 2 x 2)  16 per 9 instead of 36 (2.25x fewer): R-Net's conv3 and
+ *                    O-Net's conv4, 4 x 4 inputs, one tile each.
  *
  * For F(4 x 4, 3 x 3), one 6 x 6 input tile d (one input channel) and one
  * 3 x 3 kernel g:
@@ -23,8 +26,8 @@
  *           | 0  2 -1 -2  1  0 |       |  1/24 -1/12  1/6  |
  *           | 0  4  0 -5  0  1 |       |  0     0     1    |
  *
- * and for F(3 x 3, 3 x 3) (interpolation points 0, 1, -1, 2 and infinity),
- * a 5 x 5 input tile:
+ * for F(3 x 3, 3 x 3) (interpolation points 0, 1, -1, 2 and infinity), a
+ * 5 x 5 input tile:
  *
  *     B^T = | 2 -1 -2  1  0 |   G = |  1/2    0    0   |   A^T = | 1  1  1  1  0 |
  *           | 0 -2 -1  1  0 |       | -1/2 -1/2 -1/2  |         | 0  1 -1  2  0 |
@@ -32,8 +35,15 @@
  *           | 0 -1  0  1  0 |       |  1/6  1/3  2/3  |
  *           | 0  2 -1 -2  1 |       |  0    0    1    |
  *
+ * and for F(3 x 3, 2 x 2) (points 0, 1, -1 and infinity), a 4 x 4 tile:
+ *
+ *     B^T = | -1  0  1  0 |   G = | -1    0   |   A^T = | 1  1  1  0 |
+ *           |  0  1  1  0 |       |  1/2  1/2 |         | 0  1 -1  0 |
+ *           |  0 -1  1  0 |       |  1/2 -1/2 |         | 0  1  1  1 |
+ *           |  0 -1  0  1 |       |  0    1   |
+ *
  * Since A is linear the sum over input channels is taken before it: for
- * each of the 36 (or 25) positions xi of a tile, M[xi] = V[xi] U[xi] is a matrix
+ * each of the 36 (25, 16) positions xi of a tile, M[xi] = V[xi] U[xi] is a matrix
  * product (tiles x C) by (C x OC), with V = B^T d B the transformed input
  * and U = G g G^T the transformed kernel (packed once per layer).
  *
@@ -70,11 +80,11 @@ import { validOut } from './shape.ts';
 const TILE_BLOCK = 4;
 const OC_BLOCK = 4;
 
-/** Outputs per side of a tile: F(4 x 4, 3 x 3) or F(3 x 3, 3 x 3). Its window is tile + 2 inputs a side. */
+/** Outputs per side of a tile of a 3 x 3 layer: F(4 x 4, 3 x 3) or F(3 x 3, 3 x 3). */
 export type Tile = 3 | 4;
 
-/** Positions of a transformed tile, (tile + 2)^2: 36 or 25. */
-const positions = (tile: Tile) => (tile + 2) * (tile + 2);
+/** The three algorithms, by output tile and kernel size. */
+type Algorithm = 'F43' | 'F33' | 'F32';
 
 /** A 3 x 3 conv layer made ready for `conv3x3Winograd`, once per weights. */
 export interface PackedWinograd {
@@ -88,8 +98,22 @@ export interface PackedWinograd {
   bias: Float64Array;
 }
 
-/** F(4 x 4)'s G (g0, g1, g2)^T: 6 values, written to out[at], out[at + step], ... */
-function kernelTransform4(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
+/** A 2 x 2 conv layer made ready for `conv2x2Winograd`, once per weights. */
+export interface PackedWinograd2x2 {
+  c: number;
+  oc: number;
+  /** (ceil(OC / OC_BLOCK), 16, C, OC_BLOCK) f64: U = G g G^T of F(3 x 3, 2 x 2), zero past OC */
+  u: Float64Array;
+  /** (ceil(OC / OC_BLOCK) * OC_BLOCK,) f64, zero past OC */
+  bias: Float64Array;
+}
+
+/** G g for one column g of a kernel: written to out[at], out[at + step], ... */
+type KernelTransform = (g: Float64Array, out: Float64Array, at: number, step: number) => void;
+
+/** F(4 x 4, 3 x 3)'s G: 6 values from 3. */
+function kernelF43(g: Float64Array, out: Float64Array, at: number, step: number): void {
+  const g0 = g[0], g1 = g[1], g2 = g[2];
   out[at] = g0 / 4;
   out[at + step] = -(g0 + g1 + g2) / 6;
   out[at + 2 * step] = -(g0 - g1 + g2) / 6;
@@ -98,8 +122,9 @@ function kernelTransform4(g0: number, g1: number, g2: number, out: Float64Array,
   out[at + 5 * step] = g2;
 }
 
-/** F(3 x 3)'s G (g0, g1, g2)^T: 5 values. */
-function kernelTransform3(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
+/** F(3 x 3, 3 x 3)'s G: 5 values from 3. */
+function kernelF33(g: Float64Array, out: Float64Array, at: number, step: number): void {
+  const g0 = g[0], g1 = g[1], g2 = g[2];
   out[at] = g0 / 2;
   out[at + step] = -(g0 + g1 + g2) / 2;
   out[at + 2 * step] = -(g0 - g1 + g2) / 6;
@@ -107,19 +132,36 @@ function kernelTransform3(g0: number, g1: number, g2: number, out: Float64Array,
   out[at + 4 * step] = g2;
 }
 
-/** U = G g G^T for every (input, output) channel pair, in blocks of OC_BLOCK output channels. */
-function packU(w: Float32Array, c: number, oc: number, tile: Tile): Float64Array {
-  const side = tile + 2, xis = side * side;
-  const transform = tile === 4 ? kernelTransform4 : kernelTransform3;
+/** F(3 x 3, 2 x 2)'s G: 4 values from 2. */
+function kernelF32(g: Float64Array, out: Float64Array, at: number, step: number): void {
+  const g0 = g[0], g1 = g[1];
+  out[at] = -g0;
+  out[at + step] = (g0 + g1) / 2;
+  out[at + 2 * step] = (g0 - g1) / 2;
+  out[at + 3 * step] = g1;
+}
+
+/**
+ * U = G g G^T for every (input, output) channel pair of a (r, r, C, OC)
+ * HWIO kernel, in blocks of OC_BLOCK output channels; side = tile + r - 1.
+ */
+function packU(w: Float32Array, r: number, c: number, oc: number, side: number, transform: KernelTransform): Float64Array {
+  const xis = side * side;
   const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0; // ceil, in integers
   const u = new Float64Array(blocks * xis * c * OC_BLOCK);
-  const gg = new Float64Array(side * 3); // G g: side x 3
+  const col = new Float64Array(r); // one column (or row) of g, or of G g
+  const gg = new Float64Array(side * r); // G g: side x r
   const ggg = new Float64Array(xis); // G g G^T: side x side
   for (let ci = 0; ci < c; ci++) {
     for (let o = 0; o < oc; o++) {
-      const g = (i: number, j: number) => w[((i * 3 + j) * c + ci) * oc + o];
-      for (let j = 0; j < 3; j++) transform(g(0, j), g(1, j), g(2, j), gg, j, 3); // column j of g
-      for (let r = 0; r < side; r++) transform(gg[3 * r], gg[3 * r + 1], gg[3 * r + 2], ggg, side * r, 1); // row r of G g
+      for (let j = 0; j < r; j++) {
+        for (let i = 0; i < r; i++) col[i] = w[((i * r + j) * c + ci) * oc + o]; // column j of g
+        transform(col, gg, j, r);
+      }
+      for (let q = 0; q < side; q++) {
+        for (let i = 0; i < r; i++) col[i] = gg[q * r + i]; // row q of G g
+        transform(col, ggg, side * q, 1);
+      }
       const blk = (o / OC_BLOCK) | 0, k = o % OC_BLOCK;
       for (let xi = 0; xi < xis; xi++) u[((blk * xis + xi) * c + ci) * OC_BLOCK + k] = ggg[xi];
     }
@@ -127,15 +169,26 @@ function packU(w: Float32Array, c: number, oc: number, tile: Tile): Float64Array
   return u;
 }
 
+function paddedBias(bias: Float32Array, oc: number): Float64Array {
+  const out = new Float64Array((((oc + OC_BLOCK - 1) / OC_BLOCK) | 0) * OC_BLOCK);
+  out.set(bias.subarray(0, oc));
+  return out;
+}
+
 /**
  * @param w (3, 3, C, OC) HWIO f32
  * @param bias (OC,) f32
  */
 export function packWinograd(w: Float32Array, bias: Float32Array, c: number, oc: number): PackedWinograd {
-  const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0;
-  const paddedBias = new Float64Array(blocks * OC_BLOCK);
-  paddedBias.set(bias.subarray(0, oc));
-  return { c, oc, u4: packU(w, c, oc, 4), u3: packU(w, c, oc, 3), bias: paddedBias };
+  return { c, oc, u4: packU(w, 3, c, oc, 6, kernelF43), u3: packU(w, 3, c, oc, 5, kernelF33), bias: paddedBias(bias, oc) };
+}
+
+/**
+ * @param w (2, 2, C, OC) HWIO f32
+ * @param bias (OC,) f32
+ */
+export function packWinograd2x2(w: Float32Array, bias: Float32Array, c: number, oc: number): PackedWinograd2x2 {
+  return { c, oc, u: packU(w, 2, c, oc, 4, kernelF32), bias: paddedBias(bias, oc) };
 }
 
 /**
@@ -144,7 +197,7 @@ export function packWinograd(w: Float32Array, bias: Float32Array, c: number, oc:
  * same matrix products and about the same transforms, whichever the tile.
  */
 export function winogradTile(oh: number, ow: number): Tile {
-  const cost = (t: Tile) => Math.ceil(oh / t) * Math.ceil(ow / t) * positions(t);
+  const cost = (t: Tile) => Math.ceil(oh / t) * Math.ceil(ow / t) * (t + 2) * (t + 2);
   return cost(3) < cost(4) ? 3 : 4;
 }
 
@@ -180,16 +233,52 @@ export function conv3x3Winograd(
   alpha: Float32Array | null = null,
   tile: Tile = winogradTile(h - 2, width - 2),
 ): void {
-  const { c, oc, bias } = layer;
-  const oh = validOut(h, 3, 1);
-  const ow = validOut(width, 3, 1);
-  if (oh <= 0 || ow <= 0 || n <= 0) return;
-  const side = tile + 2, xis = side * side;
   const u = tile === 4 ? layer.u4 : layer.u3;
+  run(tile === 4 ? 'F43' : 'F33', out, x, n, h, width, layer.c, layer.oc, u, layer.bias, alpha);
+}
+
+/**
+ * Otherwise identical to conv2d on a 2 x 2 layer (PReLU fused with `alpha`), by F(3 x 3, 2 x 2).
+ * @param out (N, H - 1, W - 1, OC) NHWC f32
+ * @param x (N, H, W, C) NHWC f32
+ * @param alpha (OC,) f32 PReLU slopes, or null for the plain conv + bias
+ */
+export function conv2x2Winograd(
+  out: Float32Array,
+  x: Float32Array,
+  n: number,
+  h: number,
+  width: number,
+  layer: PackedWinograd2x2,
+  alpha: Float32Array | null = null,
+): void {
+  run('F32', out, x, n, h, width, layer.c, layer.oc, layer.u, layer.bias, alpha);
+}
+
+/** The tiles of one layer through one algorithm: chunk by chunk, input transform, products, output transform. */
+function run(
+  algorithm: Algorithm,
+  out: Float32Array,
+  x: Float32Array,
+  n: number,
+  h: number,
+  width: number,
+  c: number,
+  oc: number,
+  u: Float64Array,
+  bias: Float64Array,
+  alpha: Float32Array | null,
+): void {
+  const r = algorithm === 'F32' ? 2 : 3; // kernel side
+  const tile = algorithm === 'F43' ? 4 : 3;
+  const side = tile + r - 1, xis = side * side; // window side, positions
+  const oh = validOut(h, r, 1);
+  const ow = validOut(width, r, 1);
+  if (oh <= 0 || ow <= 0 || n <= 0) return;
   const blocks = ((oc + OC_BLOCK - 1) / OC_BLOCK) | 0;
   const tilesY = ((oh + tile - 1) / tile) | 0, tilesX = ((ow + tile - 1) / tile) | 0;
   const tiles = n * tilesY * tilesX;
-  // Tiles per chunk, a multiple of TILE_BLOCK: V of a chunk is 36 * T * C float64s (or 25 *), about 144 KiB.
+  // Tiles per chunk, a multiple of TILE_BLOCK: V of a chunk is at most 36 * T * C float64s, about 144 KiB.
   const chunk = Math.max(TILE_BLOCK, (((512 / c) / TILE_BLOCK) | 0) * TILE_BLOCK);
   if (vBuf.length < 36 * chunk * c) vBuf = new Float64Array(36 * chunk * c);
   if (tileOut.length < chunk) {
@@ -203,16 +292,19 @@ export function conv3x3Winograd(
   for (let first = 0; first < tiles; first += chunk) {
     const count = Math.min(chunk, tiles - first);
     locateTiles(at, rows, cols, tile, oh, ow, oc, tilesX, tilesY, first, count);
-    if (tile === 4) transformInput4(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
-    else transformInput3(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
-    // A last group past `count` multiplies stale rows of v; the stores never store those sums.
+    if (algorithm === 'F43') inputF43(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
+    else if (algorithm === 'F33') inputF33(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
+    else inputF32(v, vStride, x, h, width, c, tilesX, tilesY, first, count);
+    // A last group past `count` multiplies stale rows of v; the output transforms never store those sums.
     for (let t = 0; t < count; t += TILE_BLOCK) {
       const inGroup = Math.min(TILE_BLOCK, count - t);
       for (let blk = 0; blk < blocks; blk++) {
         if (c === 3) multiplyBlock3(mBlock, xis, v, vStride, t * c, u, blk * xis * c * OC_BLOCK);
         else multiplyBlock(mBlock, xis, v, vStride, t * c, u, blk * xis * c * OC_BLOCK, c);
-        if (tile === 4) storeBlock4(out, mBlock, bias, alpha, blk * OC_BLOCK, ow * oc, oc, at, rows, cols, t, inGroup);
-        else storeBlock3(out, mBlock, bias, alpha, blk * OC_BLOCK, ow * oc, oc, at, rows, cols, t, inGroup);
+        const o0 = blk * OC_BLOCK;
+        if (algorithm === 'F43') outputF43(out, mBlock, bias, alpha, o0, ow * oc, oc, at, rows, cols, t, inGroup);
+        else if (algorithm === 'F33') outputF33(out, mBlock, bias, alpha, o0, ow * oc, oc, at, rows, cols, t, inGroup);
+        else outputF32(out, mBlock, bias, alpha, o0, ow * oc, oc, at, rows, cols, t, inGroup);
       }
     }
   }
@@ -224,7 +316,7 @@ export function conv3x3Winograd(
  * outputs lie inside OH x OW.
  */
 function locateTiles(
-  at: Int32Array, rows: Uint8Array, cols: Uint8Array, tile: Tile,
+  at: Int32Array, rows: Uint8Array, cols: Uint8Array, tile: number,
   oh: number, ow: number, oc: number, tilesX: number, tilesY: number, first: number, count: number,
 ): void {
   for (let t = 0; t < count; t++) {
@@ -266,8 +358,8 @@ function tileWindow(x: Float32Array, h: number, width: number, c: number, side: 
   return patch;
 }
 
-/** F(4 x 4)'s V = B^T d B for `count` tiles from `first` on, each input channel: v[xi, t, ci]. */
-function transformInput4(
+/** F(4 x 4, 3 x 3)'s V = B^T d B for `count` tiles from `first` on, each input channel: v[xi, t, ci]. */
+function inputF43(
   v: Float64Array, vStride: number, x: Float32Array, h: number, width: number, c: number,
   tilesX: number, tilesY: number, first: number, count: number,
 ): void {
@@ -310,8 +402,8 @@ function transformInput4(
   }
 }
 
-/** F(3 x 3)'s V = B^T d B, as transformInput4 on 5 x 5 windows. */
-function transformInput3(
+/** F(3 x 3, 3 x 3)'s V = B^T d B, as inputF43 on 5 x 5 windows. */
+function inputF33(
   v: Float64Array, vStride: number, x: Float32Array, h: number, width: number, c: number,
   tilesX: number, tilesY: number, first: number, count: number,
 ): void {
@@ -342,6 +434,41 @@ function transformInput3(
         v[at + 2 * vStride] = 2 * d1 - 3 * d2 + d3;
         v[at + 3 * vStride] = d3 - d1;
         v[at + 4 * vStride] = 2 * d1 - d2 - 2 * d3 + d4;
+      }
+    }
+  }
+}
+
+/** F(3 x 3, 2 x 2)'s V = B^T d B, as inputF43 on 4 x 4 windows. */
+function inputF32(
+  v: Float64Array, vStride: number, x: Float32Array, h: number, width: number, c: number,
+  tilesX: number, tilesY: number, first: number, count: number,
+): void {
+  const tmp = half;
+  for (let t = 0; t < count; t++) {
+    const src = tileWindow(x, h, width, c, 4, 3, tilesX, tilesY, first + t);
+    const base = windowAt.base, rowStride = windowAt.rowStride;
+    const dst = t * c;
+    for (let ci = 0; ci < c; ci++) {
+      // B^T d: each column j of the window, down its 4 rows, into tmp[r][j]:
+      // d2 - d0, d1 + d2, d2 - d1, d3 - d1.
+      for (let j = 0; j < 4; j++) {
+        const at = base + j * c + ci;
+        const d0 = src[at], d1 = src[at + rowStride], d2 = src[at + 2 * rowStride], d3 = src[at + 3 * rowStride];
+        tmp[j] = d2 - d0;
+        tmp[4 + j] = d1 + d2;
+        tmp[8 + j] = d2 - d1;
+        tmp[12 + j] = d3 - d1;
+      }
+      // (B^T d) B: each row r of tmp, along its 4 columns, into v[4 r + s].
+      for (let r = 0; r < 4; r++) {
+        const q = 4 * r;
+        const d0 = tmp[q], d1 = tmp[q + 1], d2 = tmp[q + 2], d3 = tmp[q + 3];
+        const at = dst + ci + q * vStride;
+        v[at] = d2 - d0;
+        v[at + vStride] = d1 + d2;
+        v[at + 2 * vStride] = d2 - d1;
+        v[at + 3 * vStride] = d3 - d1;
       }
     }
   }
@@ -407,11 +534,11 @@ function multiplyBlock3(m: Float64Array, xis: number, v: Float64Array, vStride: 
 }
 
 /**
- * F(4 x 4)'s Y = A^T M A + bias for `count` tiles (from t0 on in the chunk) and the
+ * F(4 x 4, 3 x 3)'s Y = A^T M A + bias for `count` tiles (from t0 on in the chunk) and the
  * channels from o0 on of one block: rounded to float32, then PReLU as conv2d
  * applies it; only outputs inside OH x OW and channels below OC are stored.
  */
-function storeBlock4(
+function outputF43(
   out: Float32Array, m: Float64Array, bias: Float64Array, alpha: Float32Array | null,
   o0: number, rowStride: number, oc: number,
   tileOut: Int32Array, tileRows: Uint8Array, tileCols: Uint8Array, t0: number, count: number,
@@ -463,8 +590,8 @@ function storeBlock4(
   }
 }
 
-/** F(3 x 3)'s Y = A^T M A + bias, as storeBlock4 on 5 x 5 M and 3 x 3 outputs. */
-function storeBlock3(
+/** F(3 x 3, 3 x 3)'s Y = A^T M A + bias, as outputF43 on 5 x 5 M and 3 x 3 outputs. */
+function outputF33(
   out: Float32Array, m: Float64Array, bias: Float64Array, alpha: Float32Array | null,
   o0: number, rowStride: number, oc: number,
   tileOut: Int32Array, tileRows: Uint8Array, tileCols: Uint8Array, t0: number, count: number,
@@ -501,6 +628,51 @@ function storeBlock3(
         }
         if (cols > 2) {
           y = Math.fround(m1 + m2 + 4 * m3 + m4 + bo);
+          out[o + 2 * oc] = y * (1 + am * +(y < 0));
+        }
+      }
+    }
+  }
+}
+
+/** F(3 x 3, 2 x 2)'s Y = A^T M A + bias, as outputF43 on 4 x 4 M and 3 x 3 outputs. */
+function outputF32(
+  out: Float32Array, m: Float64Array, bias: Float64Array, alpha: Float32Array | null,
+  o0: number, rowStride: number, oc: number,
+  tileOut: Int32Array, tileRows: Uint8Array, tileCols: Uint8Array, t0: number, count: number,
+): void {
+  const tmp = half;
+  const kEnd = Math.min(OC_BLOCK, oc - o0);
+  const S = TILE_BLOCK * OC_BLOCK; // one position xi in m
+  for (let t = 0; t < count; t++) {
+    const base = tileOut[t0 + t] + o0;
+    const rows = tileRows[t0 + t], cols = tileCols[t0 + t];
+    for (let k = 0; k < kEnd; k++) {
+      const s = t * OC_BLOCK + k;
+      // A^T M: each column j of M, down its 4 rows, into tmp[r][j] (3 rows):
+      // m0 + m1 + m2, m1 - m2, m1 + m2 + m3.
+      for (let j = 0; j < 4; j++) {
+        const at = s + j * S;
+        const m0 = m[at], m1 = m[at + 4 * S], m2 = m[at + 8 * S], m3 = m[at + 12 * S];
+        tmp[j] = m0 + m1 + m2;
+        tmp[4 + j] = m1 - m2;
+        tmp[8 + j] = m1 + m2 + m3;
+      }
+      const bo = bias[o0 + k];
+      const am = alpha === null ? 0 : alpha[o0 + k] - 1;
+      // (A^T M) A: each row r, along its 4 columns, into output row r (the same combinations).
+      for (let r = 0; r < rows; r++) {
+        const q = 4 * r;
+        const m0 = tmp[q], m1 = tmp[q + 1], m2 = tmp[q + 2], m3 = tmp[q + 3];
+        const o = base + r * rowStride + k;
+        let y = Math.fround(m0 + m1 + m2 + bo);
+        out[o] = y * (1 + am * +(y < 0));
+        if (cols > 1) {
+          y = Math.fround(m1 - m2 + bo);
+          out[o + oc] = y * (1 + am * +(y < 0));
+        }
+        if (cols > 2) {
+          y = Math.fround(m1 + m2 + m3 + bo);
           out[o + 2 * oc] = y * (1 + am * +(y < 0));
         }
       }

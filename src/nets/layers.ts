@@ -12,7 +12,14 @@
 import { MtcnnError } from '../errors.ts';
 import { conv2d, packConv, type PackedConv } from '../kernels/conv2d.ts';
 import { dense, packDense } from '../kernels/dense.ts';
-import { conv3x3Winograd, packWinograd, type PackedWinograd } from '../kernels/winograd.ts';
+import {
+  conv2x2Winograd,
+  conv3x3Winograd,
+  packWinograd,
+  packWinograd2x2,
+  type PackedWinograd,
+  type PackedWinograd2x2,
+} from '../kernels/winograd.ts';
 import { maxpool } from '../kernels/maxpool.ts';
 import { outSize, validOut, type Padding } from '../kernels/shape.ts';
 import { softmax } from '../kernels/softmax.ts';
@@ -42,7 +49,8 @@ function param(weights: NetWeights, layer: string, name: string): Tensor {
  * O-Net's layers 4 ms, P-Net's 0.06 ms a level): 2% of a 250x250 photo's
  * detection, 0.1% of bbt1's.
  */
-const packed = new WeakMap<Tensor, PackedConv | PackedWinograd>();
+type Packed = PackedConv | PackedWinograd | PackedWinograd2x2;
+const packed = new WeakMap<Tensor, Packed>();
 
 /** The layer's kernel, checked to take `din` input values per output. */
 function kernelOf(weights: NetWeights, layer: string, din: number, taps: (s: number[]) => number): Tensor {
@@ -53,7 +61,7 @@ function kernelOf(weights: NetWeights, layer: string, din: number, taps: (s: num
   return kernel;
 }
 
-function packedOnce<P extends PackedConv | PackedWinograd>(kernel: Tensor, pack: () => P): P {
+function packedOnce<P extends Packed>(kernel: Tensor, pack: () => P): P {
   let p = packed.get(kernel) as P | undefined;
   if (p === undefined) {
     p = pack();
@@ -65,10 +73,9 @@ function packedOnce<P extends PackedConv | PackedWinograd>(kernel: Tensor, pack:
 /**
  * `Network.conv(kh, kw, oc, 1, 1, padding='VALID', relu=False)`: stride-1 VALID
  * conv plus bias; followed by `Network.prelu(name=prelu)` when prelu is given.
- * 3 x 3 kernels (all but R-Net's conv3, O-Net's conv4 and P-Net's 1 x 1
- * heads) run through Winograd's minimal filtering (../kernels/winograd.ts),
- * the others through the direct sum (../kernels/conv2d.ts); both give the
- * same float32 outputs.
+ * 3 x 3 and 2 x 2 kernels (all but P-Net's 1 x 1 heads) run through
+ * Winograd's minimal filtering (../kernels/winograd.ts), the others through
+ * the direct sum (../kernels/conv2d.ts); both give the same float32 outputs.
  */
 export function convLayer(weights: NetWeights, layer: string, x: Activation, prelu?: string): Activation {
   const kernel = kernelOf(weights, layer, x.c, (s) => s[2]);
@@ -81,6 +88,9 @@ export function convLayer(weights: NetWeights, layer: string, x: Activation, pre
   if (kh === 3 && kw === 3) {
     const p = packedOnce(kernel, () => packWinograd(kernel.data, bias, c, oc));
     conv3x3Winograd(out, x.data, x.n, x.h, x.w, p, alpha);
+  } else if (kh === 2 && kw === 2) {
+    const p = packedOnce(kernel, () => packWinograd2x2(kernel.data, bias, c, oc));
+    conv2x2Winograd(out, x.data, x.n, x.h, x.w, p, alpha);
   } else {
     const p = packedOnce(kernel, () => packConv(kernel.data, bias, kh, kw, c, oc));
     conv2d(out, x.data, x.n, x.h, x.w, p, alpha);
