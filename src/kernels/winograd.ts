@@ -68,6 +68,11 @@
  * 4 float64 sums, as conv2d blocks pixels and channels) and transformed back
  * at once, the bias and PReLU applied as the outputs are stored.
  *
+ * Each algorithm's input and output transforms are written out with its own
+ * combinations (inputF43 / outputF43, inputF33 / outputF33, inputF32 /
+ * outputF32) over the same loops: transforms driven by a table of B's and
+ * A's coefficients would multiply by every 0 and 1 in them.
+ *
  * Tiles past the bottom or right edge (OH or OW not a multiple of the tile) read
  * their window from a copy that is zero past the edge: zeros add exactly
  * nothing to any sum, and the outputs past the edge are not stored.
@@ -571,19 +576,15 @@ function outputF43(
         const m0 = tmp[q], m1 = tmp[q + 1], m2 = tmp[q + 2], m3 = tmp[q + 3], m4 = tmp[q + 4], m5 = tmp[q + 5];
         const a = m1 + m2, b = m1 - m2, e = m3 + m4, f = m3 - m4;
         const o = base + r * rowStride + k;
-        let y = Math.fround(m0 + a + e + bo);
-        out[o] = y * (1 + am * +(y < 0));
+        out[o] = activate(m0 + a + e + bo, am);
         if (cols > 1) {
-          y = Math.fround(b + 2 * f + bo);
-          out[o + oc] = y * (1 + am * +(y < 0));
+          out[o + oc] = activate(b + 2 * f + bo, am);
         }
         if (cols > 2) {
-          y = Math.fround(a + 4 * e + bo);
-          out[o + 2 * oc] = y * (1 + am * +(y < 0));
+          out[o + 2 * oc] = activate(a + 4 * e + bo, am);
         }
         if (cols > 3) {
-          y = Math.fround(b + 8 * f + m5 + bo);
-          out[o + 3 * oc] = y * (1 + am * +(y < 0));
+          out[o + 3 * oc] = activate(b + 8 * f + m5 + bo, am);
         }
       }
     }
@@ -620,15 +621,12 @@ function outputF33(
         const q = 5 * r;
         const m0 = tmp[q], m1 = tmp[q + 1], m2 = tmp[q + 2], m3 = tmp[q + 3], m4 = tmp[q + 4];
         const o = base + r * rowStride + k;
-        let y = Math.fround(m0 + m1 + m2 + m3 + bo);
-        out[o] = y * (1 + am * +(y < 0));
+        out[o] = activate(m0 + m1 + m2 + m3 + bo, am);
         if (cols > 1) {
-          y = Math.fround(m1 - m2 + 2 * m3 + bo);
-          out[o + oc] = y * (1 + am * +(y < 0));
+          out[o + oc] = activate(m1 - m2 + 2 * m3 + bo, am);
         }
         if (cols > 2) {
-          y = Math.fround(m1 + m2 + 4 * m3 + m4 + bo);
-          out[o + 2 * oc] = y * (1 + am * +(y < 0));
+          out[o + 2 * oc] = activate(m1 + m2 + 4 * m3 + m4 + bo, am);
         }
       }
     }
@@ -665,17 +663,23 @@ function outputF32(
         const q = 4 * r;
         const m0 = tmp[q], m1 = tmp[q + 1], m2 = tmp[q + 2], m3 = tmp[q + 3];
         const o = base + r * rowStride + k;
-        let y = Math.fround(m0 + m1 + m2 + bo);
-        out[o] = y * (1 + am * +(y < 0));
+        out[o] = activate(m0 + m1 + m2 + bo, am);
         if (cols > 1) {
-          y = Math.fround(m1 - m2 + bo);
-          out[o + oc] = y * (1 + am * +(y < 0));
+          out[o + oc] = activate(m1 - m2 + bo, am);
         }
         if (cols > 2) {
-          y = Math.fround(m1 + m2 + m3 + bo);
-          out[o + 2 * oc] = y * (1 + am * +(y < 0));
+          out[o + 2 * oc] = activate(m1 + m2 + m3 + bo, am);
         }
       }
     }
   }
+}
+
+/**
+ * One output: the float64 sum rounded to float32, then PReLU as conv2d
+ * applies it (am = alpha - 1, or 0 without PReLU: v or v * alpha, exactly).
+ */
+function activate(sum: number, am: number): number {
+  const y = Math.fround(sum);
+  return y * (1 + am * +(y < 0));
 }
