@@ -72,9 +72,9 @@ export interface DetectOptions {
    * Measured by `npm run docs` (docs/walkthrough.md, "Speed-ups and what
    * they cost"; numbers copied here by hand from its output of 2026-12-04,
    * 2-core AMD EPYC, Node 20, Winograd kernels): it saves only resizing
-   * time, 114 -> 36 ms on bbt1 (1366x768; 4% of its 1.8 s detection) and
-   * 220 -> 81 ms on portrait_ks (1125x1612; 11% of 1.3 s), so at best a
-   * 1.04x / 1.12x speed-up. On the ten shared photos it finds the same 19
+   * time, 110 -> 47 ms on bbt1 (1366x768; 3% of its 1.9 s detection) and
+   * 163 -> 68 ms on portrait_ks (1125x1612; 10% of 0.94 s), so at best a
+   * 1.03x / 1.11x speed-up. On the ten shared photos it finds the same 19
    * faces (none lost, none new), but 16 of them with a box moved by more
    * than 1 px, up to 10.4 px (portrait_ks).
    */

@@ -50,14 +50,16 @@
  * Why the results are those of the direct sum: everything is computed in
  * float64 (a JS number) and rounded to float32 once, when stored, as conv2d
  * does. The products of the direct sum are exact in float64 and its rounding
- * errors are about 1e-16 of the values summed; the transforms' are larger
- * (G's sixths are not exact in binary, and A's 8s and B's 5s weigh values
- * up to about 100x the result) but still some 1e-14 of the result, while
- * one float32 step is 6e-8 of it. The two round to different float32 values
- * only when the exact sum lies that close to a midpoint between two float32
- * values. test/winograd.test.ts compares this kernel with conv2dNaive on
- * random layers and on the real weights (equal bar at most 1 output in
- * 100,000 one float32 step off; none seen); the golden suite runs through
+ * errors are about 1e-16 of the values summed; Winograd's are larger (G's
+ * sixths are not exact in binary, and B's and A's coefficients up to 5 and 8
+ * make intermediate values larger than the result) but still many orders of
+ * magnitude below one float32 step, 6e-8 of the result. The two round to
+ * different float32 values only when the exact sum lies that close to a
+ * midpoint between two float32 values. test/winograd.test.ts compares this
+ * kernel with conv2dNaive on random layers and on the real weights (equal
+ * bar at most 1 output in 100,000 one float32 step off; none seen), whole
+ * detections on the ten photos are bit for bit those of the direct code
+ * (bench/RESULTS.md), and the golden suite runs through
  * it. F(2 x 2, 3 x 3) (16 multiplies per 4 outputs, 2.25x fewer) was
  * measured first: F(4 x 4) is 1.1-1.6x faster than it on every 3 x 3 layer
  * of the three nets (bench/RESULTS.md).
