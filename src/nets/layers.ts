@@ -126,3 +126,17 @@ export function softmaxLayer(x: Activation): Activation {
   softmax(out, x.data, x.n * x.h * x.w, x.c);
   return { data: out, n: x.n, h: x.h, w: x.w, c: x.c };
 }
+
+/**
+ * Runs `step(from, count)` over [0, n) in runs of at most `chunk` items.
+ * R-Net and O-Net take their crops this way, all layers on one run before
+ * the next: each crop's outputs depend on that crop alone (every layer
+ * treats the batch dimension independently), so the results are those of
+ * one batch, while each layer's activations stay small enough for the
+ * caches. A batch of 1,422 crops (bbt1) would otherwise stream R-Net's
+ * 77 MB conv1 output through memory, and two worker threads
+ * (ParallelDetector) would contend for its bandwidth.
+ */
+export function forEachChunk(n: number, chunk: number, step: (from: number, count: number) => void): void {
+  for (let from = 0; from < n; from += chunk) step(from, Math.min(chunk, n - from));
+}
