@@ -140,3 +140,9 @@ export function softmaxLayer(x: Activation): Activation {
 export function forEachChunk(n: number, chunk: number, step: (from: number, count: number) => void): void {
   for (let from = 0; from < n; from += chunk) step(from, Math.min(chunk, n - from));
 }
+
+/** Crops [from, from + count) of an (N, size, size, 3) NHWC batch, as an activation (a view, no copy). */
+export function cropsAt(input: Float32Array, from: number, count: number, size: number): Activation {
+  const plane = size * size * 3;
+  return { data: input.subarray(from * plane, (from + count) * plane), n: count, h: size, w: size, c: 3 };
+}

@@ -9,11 +9,11 @@ import { MtcnnError } from '../errors.ts';
 import type { NetWeights } from '../weights/format.ts';
 import {
   convLayer,
+  cropsAt,
   fcLayer,
   forEachChunk,
   maxPoolLayer,
   softmaxLayer,
-  type Activation,
 } from './layers.ts';
 
 /** O-Net's input side: crops are resized to 48 x 48. */
@@ -40,9 +40,7 @@ export function onet(w: NetWeights, input: Float32Array, n: number): OnetOutput 
   const landmarks = new Float32Array(n * 10);
   const prob = new Float32Array(n * 2);
   forEachChunk(n, ONET_CHUNK, (from, count) => {
-    const plane = ONET_SIZE * ONET_SIZE * 3;
-    const data: Activation = { data: input.subarray(from * plane, (from + count) * plane), n: count, h: ONET_SIZE, w: ONET_SIZE, c: 3 };
-    let x = convLayer(w, 'conv1', data, 'prelu1'); // (N, 46, 46, 32)
+    let x = convLayer(w, 'conv1', cropsAt(input, from, count, ONET_SIZE), 'prelu1'); // (N, 46, 46, 32)
     x = maxPoolLayer(x, 3, 2, 'SAME'); // pool1: (N, 23, 23, 32)
     x = convLayer(w, 'conv2', x, 'prelu2'); // (N, 21, 21, 64)
     x = maxPoolLayer(x, 3, 2, 'VALID'); // pool2: (N, 10, 10, 64)

@@ -9,11 +9,11 @@ import { MtcnnError } from '../errors.ts';
 import type { NetWeights } from '../weights/format.ts';
 import {
   convLayer,
+  cropsAt,
   fcLayer,
   forEachChunk,
   maxPoolLayer,
   softmaxLayer,
-  type Activation,
 } from './layers.ts';
 
 /** R-Net's input side: crops are resized to 24 x 24. */
@@ -41,9 +41,7 @@ export function rnet(w: NetWeights, input: Float32Array, n: number): RnetOutput 
   const reg = new Float32Array(n * 4);
   const prob = new Float32Array(n * 2);
   forEachChunk(n, RNET_CHUNK, (from, count) => {
-    const plane = RNET_SIZE * RNET_SIZE * 3;
-    const data: Activation = { data: input.subarray(from * plane, (from + count) * plane), n: count, h: RNET_SIZE, w: RNET_SIZE, c: 3 };
-    let x = convLayer(w, 'conv1', data, 'prelu1'); // (N, 22, 22, 28)
+    let x = convLayer(w, 'conv1', cropsAt(input, from, count, RNET_SIZE), 'prelu1'); // (N, 22, 22, 28)
     x = maxPoolLayer(x, 3, 2, 'SAME'); // pool1: (N, 11, 11, 28)
     x = convLayer(w, 'conv2', x, 'prelu2'); // (N, 9, 9, 48)
     x = maxPoolLayer(x, 3, 2, 'VALID'); // pool2: (N, 4, 4, 48)
