@@ -12,6 +12,10 @@
  * Both sum each output in float64 (a JS number), in the same order (bias,
  * then (kh, kw, c) ascending), and round it to float32 once when storing, so
  * their results are bit-identical (test/kernels.test.ts checks this).
+ *
+ * In the nets, conv2d runs P-Net's 1 x 1 heads and (through dense.ts) the
+ * fc layers; the 3 x 3 and 2 x 2 layers run by Winograd (winograd.ts), which
+ * the tests check against conv2dNaive, the definition.
  * Dimension legend: see shape.ts.
  * @module
  */

@@ -176,6 +176,7 @@ function packU(w: Float32Array, r: number, c: number, oc: number, side: number, 
   return u;
 }
 
+/** The bias widened to float64, zero past OC up to a whole block of OC_BLOCK. */
 function paddedBias(bias: Float32Array, oc: number): Float64Array {
   const out = new Float64Array((((oc + OC_BLOCK - 1) / OC_BLOCK) | 0) * OC_BLOCK);
   out.set(bias.subarray(0, oc));
