@@ -6,6 +6,7 @@
  * of the operations and are not counted (their time still is).
  */
 import { outSize, validOut, type Padding } from '../src/kernels/shape.ts';
+import { winogradTile } from '../src/kernels/winograd.ts';
 import type { MtcnnWeights, NetWeights } from '../src/weights/format.ts';
 
 type Layer = { conv: string } | { pool: [k: number, s: number, padding: Padding] } | { fc: string };
@@ -22,9 +23,25 @@ const ONET: Layer[] = [
   { pool: [2, 2, 'SAME'] }, { conv: 'conv4' }, { fc: 'conv5' }, { fc: 'conv6-1' }, { fc: 'conv6-2' }, { fc: 'conv6-3' },
 ];
 
-/** Per-layer multiply-adds of one net on one h x w input, in order. */
-export function layerMacs(w: NetWeights, layers: Layer[], h: number, width: number): { name: string; macs: number }[] {
-  const out: { name: string; macs: number }[] = [];
+/**
+ * The multiply-adds of Winograd's matrix products for a conv layer with a
+ * k x k kernel and an oh x ow output (src/kernels/winograd.ts: 3 x 3 in
+ * tiles of winogradTile's choice, 2 x 2 in tiles of 3), or of the direct
+ * sum for other kernels. Its transforms are not counted.
+ */
+function computedMacs(k: number, oh: number, ow: number, c: number, oc: number): number {
+  if (k !== 2 && k !== 3) return oh * ow * k * k * c * oc;
+  const tile = k === 3 ? winogradTile(oh, ow) : 3;
+  return Math.ceil(oh / tile) * Math.ceil(ow / tile) * (tile + k - 1) ** 2 * c * oc;
+}
+
+/**
+ * Per-layer multiply-adds of one net on one h x w input, in order: `macs`
+ * of the layer's definition (the direct sum), `computed` as this project
+ * computes it (Winograd's products for the 3 x 3 and 2 x 2 convs).
+ */
+export function layerMacs(w: NetWeights, layers: Layer[], h: number, width: number): { name: string; macs: number; computed: number }[] {
+  const out: { name: string; macs: number; computed: number }[] = [];
   let trunkH = h, trunkW = width; // the feature map the next layer reads
   for (const l of layers) {
     if ('pool' in l) {
@@ -33,7 +50,7 @@ export function layerMacs(w: NetWeights, layers: Layer[], h: number, width: numb
     } else if ('conv' in l) {
       const [kh, kw, c, oc] = w[`${l.conv}/weights`].shape;
       const oh = validOut(trunkH, kh, 1), ow = validOut(trunkW, kw, 1);
-      out.push({ name: l.conv, macs: oh * ow * kh * kw * c * oc });
+      out.push({ name: l.conv, macs: oh * ow * kh * kw * c * oc, computed: computedMacs(kh, oh, ow, c, oc) });
       // P-Net's two heads are 1x1 convs that both read conv3's output: the map stays
       if (!(kh === 1 && kw === 1)) {
         trunkH = oh;
@@ -41,7 +58,7 @@ export function layerMacs(w: NetWeights, layers: Layer[], h: number, width: numb
       }
     } else {
       const [din, dout] = w[`${l.fc}/weights`].shape;
-      out.push({ name: l.fc, macs: din * dout });
+      out.push({ name: l.fc, macs: din * dout, computed: din * dout });
     }
   }
   return out;
@@ -55,3 +72,10 @@ export const pnetMacs = (w: MtcnnWeights, h: number, width: number) => sum(layer
 export const rnetMacs = (w: MtcnnWeights) => sum(layerMacs(w.rnet, RNET, 24, 24));
 /** O-Net's multiply-adds per 48x48 crop. */
 export const onetMacs = (w: MtcnnWeights) => sum(layerMacs(w.onet, ONET, 48, 48));
+
+const sumComputed = (ls: { computed: number }[]) => ls.reduce((a, l) => a + l.computed, 0);
+
+/** The same three counts as this project computes them: Winograd's products for the 3 x 3 and 2 x 2 convs. */
+export const pnetComputedMacs = (w: MtcnnWeights, h: number, width: number) => sumComputed(layerMacs(w.pnet, PNET, h, width));
+export const rnetComputedMacs = (w: MtcnnWeights) => sumComputed(layerMacs(w.rnet, RNET, 24, 24));
+export const onetComputedMacs = (w: MtcnnWeights) => sumComputed(layerMacs(w.onet, ONET, 48, 48));

@@ -36,7 +36,7 @@ import type { DetectOptions, Face, RgbImage } from '../src/types.ts';
 import { SCHEMA } from '../src/weights/schema.ts';
 import type { MtcnnWeights, NetName } from '../src/weights/format.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
-import { onetMacs, pnetMacs, rnetMacs } from '../bench/flops.ts';
+import { onetComputedMacs, onetMacs, pnetComputedMacs, pnetMacs, rnetComputedMacs, rnetMacs } from '../bench/flops.ts';
 import { cpuMs, defaultPhotos, loadPhoto, macsOf, median, REPO_ROOT, type NetWork, type Photo } from '../bench/lib.ts';
 
 const OUT = join(REPO_ROOT, 'docs', 'walkthrough.md');
@@ -410,6 +410,10 @@ const followedIsTop = [0, 1, 2, 3].every((i) => s2before[i] === fixedBox[i]);
 
 const params = (net: NetName) => SCHEMA.find((s) => s.net === net)!.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
 const perInput = { pnet: pnetMacs(weights, 12, 12), rnet: rnetMacs(weights), onet: onetMacs(weights) };
+// As computed: Winograd's products for the 3x3 and 2x2 convs. P-Net on bbt1's first level (fed transposed).
+const computedPerInput = { rnet: rnetComputedMacs(weights), onet: onetComputedMacs(weights) };
+const [bbt1L0h, bbt1L0w] = levelSize(768, 1366, computeScales(768, 1366, 20, 0.709)[0]);
+const bbt1L0 = { direct: pnetMacs(weights, bbt1L0w, bbt1L0h), computed: pnetComputedMacs(weights, bbt1L0w, bbt1L0h) };
 
 // ---------------------------------------------------------------------------------------------
 // 7, 8. Timings: the large photos under every configuration, the others by default
@@ -821,7 +825,19 @@ ${table(
 P-Net is tiny because it runs everywhere. O-Net has ${fix(params('onet') / params('pnet'), 0)}
 times P-Net's parameters and costs ${int(perInput.onet / perInput.pnet)} times as much per
 input, which is affordable because it sees only the few windows R-Net
-passes. What each net did on each photo, in millions of MACs:
+passes.
+
+These are the definitions' counts, and what the reference's numpy or
+TensorFlow nets multiply. This project computes the 3×3 and 2×2
+convolutions by Winograd's minimal filtering
+(${src('src/kernels/winograd.ts')}): the same float32 outputs, from
+fewer multiplies and some additions around them. R-Net then does
+${int(computedPerInput.rnet)} multiply-adds per crop instead of ${int(perInput.rnet)},
+O-Net ${int(computedPerInput.onet)} instead of ${int(perInput.onet)}, and P-Net on bbt1's
+first level (${size(bbt1L0w, bbt1L0h)}) ${mmac(bbt1L0.computed)} million instead
+of ${mmac(bbt1L0.direct)} million. The tables here count the definitions' MACs.
+
+What each net did on each photo, in millions of MACs:
 
 ${table(
   ['photo', 'size', 'levels', 'P-Net MMAC', 'R-Net crops', 'R-Net MMAC', 'O-Net crops', 'O-Net MMAC'],
