@@ -72,9 +72,9 @@ export interface DetectOptions {
    * Measured by `npm run docs` (docs/walkthrough.md, "Speed-ups and what
    * they cost"; numbers copied here by hand from its output of 2026-12-04,
    * 2-core AMD EPYC, Node 20, Winograd kernels): it saves only resizing
-   * time, 110 -> 47 ms on bbt1 (1366x768; 3% of its 1.9 s detection) and
-   * 163 -> 68 ms on portrait_ks (1125x1612; 10% of 0.94 s), so at best a
-   * 1.03x / 1.11x speed-up. On the ten shared photos it finds the same 19
+   * time, 73 -> 29 ms on bbt1 (1366x768; 3% of its 1.4 s detection) and
+   * 162 -> 54 ms on portrait_ks (1125x1612; 11% of 0.94 s), so at best a
+   * 1.03x / 1.13x speed-up. On the ten shared photos it finds the same 19
    * faces (none lost, none new), but 16 of them with a box moved by more
    * than 1 px, up to 10.4 px (portrait_ks).
    */
