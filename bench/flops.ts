@@ -24,14 +24,22 @@ const ONET: Layer[] = [
 ];
 
 /**
- * The multiply-adds of Winograd's matrix products for a conv layer with a
- * k x k kernel and an oh x ow output (src/kernels/winograd.ts: 3 x 3 in
- * tiles of winogradTile's choice, 2 x 2 in tiles of 3), or of the direct
- * sum for other kernels. Its transforms are not counted.
+ * The output tile Winograd uses for a k x k conv with an oh x ow output
+ * (src/kernels/winograd.ts: 3 x 3 in tiles of winogradTile's choice, 2 x 2
+ * in tiles of 3), or null for a kernel it does not run.
  */
-function computedMacs(k: number, oh: number, ow: number, c: number, oc: number): number {
-  if (k !== 2 && k !== 3) return oh * ow * k * k * c * oc;
-  const tile = k === 3 ? winogradTile(oh, ow) : 3;
+export function winogradTileFor(k: number, oh: number, ow: number): number | null {
+  return k === 3 ? winogradTile(oh, ow) : k === 2 ? 3 : null;
+}
+
+/**
+ * The multiply-adds of Winograd's matrix products for one k x k conv with an
+ * oh x ow output (its transforms not counted), or of the direct sum for a
+ * kernel Winograd does not run.
+ */
+export function computedMacs(k: number, oh: number, ow: number, c: number, oc: number): number {
+  const tile = winogradTileFor(k, oh, ow);
+  if (tile === null) return oh * ow * k * k * c * oc;
   return Math.ceil(oh / tile) * Math.ceil(ow / tile) * (tile + k - 1) ** 2 * c * oc;
 }
 

@@ -22,12 +22,12 @@
  * random in [-1, 1] (the speed does not depend on the values).
  */
 import { conv2d, packConv, type PackedConv } from '../src/kernels/conv2d.ts';
-import { winogradTile } from '../src/kernels/winograd.ts';
 import { convLayer, type Activation } from '../src/nets/layers.ts';
 import { validOut } from '../src/kernels/shape.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { computeScales, levelSize } from '../src/pipeline/pyramid.ts';
 import type { NetWeights } from '../src/weights/format.ts';
+import { computedMacs, winogradTileFor } from './flops.ts';
 import { cpuMs, machine, median, table } from './lib.ts';
 import { packPeak, peak2x4, peak4x4 } from './peak.ts';
 
@@ -77,9 +77,9 @@ function convCase(net: string, w: NetWeights, layer: string, prelu: string | nul
     cases.push({ name, kernel: 'direct', shape, macs, executed: macs, run, times: [], pnet });
     return;
   }
-  // Winograd's own multiply-adds: its matrix products, tiles x positions x C x OC (in blocks of 4).
-  const tile = kh === 3 ? winogradTile(oh, ow) : 3;
-  const executed = n * Math.ceil(oh / tile) * Math.ceil(ow / tile) * (tile + kh - 1) ** 2 * c * Math.ceil(oc / 4) * 4;
+  // Winograd's own multiply-adds: its matrix products, with OC in whole blocks of 4 as the kernel computes them.
+  const tile = winogradTileFor(kh, oh, ow);
+  const executed = n * computedMacs(kh, oh, ow, c, Math.ceil(oc / 4) * 4);
   cases.push({ name, kernel: `winograd F(${tile},${kh})`, shape, macs, executed, run, times: [], pnet });
   // The direct sum on the same input, for the speed-up in the same rounds.
   const packed: PackedConv = packConv(k.data, w[`${layer}/biases`].data, kh, kw, c, oc);
