@@ -54,7 +54,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './start-worker.ts';
 import { DEFAULT_IMAGE_SIZE, DEFAULT_MARGIN, type PixelBox } from '../align/crop.ts';
 import { Detector } from '../detect.ts';
 import { MtcnnError } from '../errors.ts';
@@ -403,7 +404,7 @@ function runWorkers(
       }
     };
     for (let k = 0; k < count; k++) {
-      const w = startWorker({ settings, weights });
+      const w = startWorker('crop-worker', { settings, weights });
       workers.push(w);
       w.on('message', (m: { index: number; result: CropResult }) => {
         try {
@@ -421,17 +422,3 @@ function runWorkers(
   });
 }
 
-/**
- * A crop worker thread. From the TypeScript sources (a checkout, run through
- * tsx) a new thread has no TypeScript loader, so it first loads tsx's API and
- * imports the worker through it; the compiled package starts crop-worker.js
- * directly.
- */
-function startWorker(workerData: { settings: CropSettings; weights: string | undefined }): Worker {
-  const fromSources = new URL(import.meta.url).pathname.endsWith('.ts');
-  const entry = new URL(fromSources ? './crop-worker.ts' : './crop-worker.js', import.meta.url);
-  if (!fromSources) return new Worker(entry, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
-  return new Worker(boot, { eval: true, workerData });
-}

@@ -23,7 +23,8 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './start-worker.ts';
 import { EMPTY, keepRows, scalesFor, toFaces, type Detections } from '../detect.ts';
 import { MtcnnError, type MtcnnErrorCode } from '../errors.ts';
 import { toRgb } from '../image/prepare.ts';
@@ -68,7 +69,7 @@ class WorkerHandle {
   private nextId = 0;
 
   constructor(weights: MtcnnWeights) {
-    this.worker = startWorker({ weights });
+    this.worker = startWorker('parallel-worker', { weights });
     this.worker.unref();
     this.worker.on('message', ({ id, result, error }: { id: number; result?: JobResult; error?: { code?: MtcnnErrorCode; message: string } }) => {
       const call = this.pending.get(id)!;
@@ -101,20 +102,6 @@ class WorkerHandle {
   terminate(): Promise<number> {
     return this.worker.terminate();
   }
-}
-
-/**
- * The worker module: the compiled package starts parallel-worker.js; from the
- * TypeScript sources (tests, benchmarks under tsx) it is imported through
- * tsx, as crop-job.ts does for its workers.
- */
-function startWorker(workerData: { weights: MtcnnWeights }): Worker {
-  const fromSources = new URL(import.meta.url).pathname.endsWith('.ts');
-  const entry = new URL(fromSources ? './parallel-worker.ts' : './parallel-worker.js', import.meta.url);
-  if (!fromSources) return new Worker(entry, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
-  return new Worker(boot, { eval: true, workerData });
 }
 
 /** The image with its pixels moved to a SharedArrayBuffer, so that every worker reads the same memory. */
