@@ -34,12 +34,19 @@ export interface Stage1Result {
 }
 
 /** How trace.json records an nms result: int16 picks, but `np.empty((0,3))` (float64) for an empty input. */
-export function pickArray(boxes: BoxArray, pick: Int16Array): TraceArray {
+function pickArray(boxes: BoxArray, pick: Int16Array): TraceArray {
   return boxes.rows === 0 ? f64([0, 3], new Float64Array(0)) : i16([pick.length], pick);
 }
 
 export function boxArray(b: BoxArray): TraceArray {
   return f64([b.rows, b.cols], b.data);
+}
+
+/** `nms(boxes, threshold, method)`, reported to the trace hook as the reference's call. */
+export function tracedNms(boxes: BoxArray, threshold: number, method: 'Union' | 'Min', stage: TraceStage, hook?: TraceHook): Int16Array {
+  const pick = nms(boxes, threshold, method);
+  hook?.({ fn: 'nms', stage, params: { threshold, method }, arrays: { boxes: boxArray(boxes), pick: pickArray(boxes, pick) } });
+  return pick;
 }
 
 /** One pyramid level: resize, P-Net, candidate windows, nms within the scale. Returns the kept (n, 9) candidates. */
@@ -109,13 +116,7 @@ export function proposeOnLevel(level: RgbImage, scale: number, t: number, weight
     arrays: { imap: f32([mh, mw], imap), reg: f32([mh, mw, 4], reg), boundingbox: boxArray(boxes) },
   });
 
-  const pick = nms(boxes, NMS_WITHIN_SCALE, 'Union');
-  hook?.({
-    fn: 'nms',
-    stage,
-    params: { threshold: NMS_WITHIN_SCALE, method: 'Union' },
-    arrays: { boxes: boxArray(boxes), pick: pickArray(boxes, pick) },
-  });
+  const pick = tracedNms(boxes, NMS_WITHIN_SCALE, 'Union', stage, hook);
   // `if boxes.size>0 and pick.size>0:` keep the picked rows
   return boxes.rows > 0 && pick.length > 0 ? takeRows(boxes, pick) : { rows: 0, cols: 9, data: new Float64Array(0) };
 }
@@ -139,13 +140,7 @@ export function mergeScales(img: RgbImage, candidates: BoxArray[], hook?: TraceH
   let total = appendRows(candidates); // (n, 9) f64
   if (total.rows === 0) return { boxes: { rows: 0, cols: 5, data: new Float64Array(0) }, pad: null };
 
-  const pick = nms(total, NMS_ACROSS_SCALES, 'Union');
-  hook?.({
-    fn: 'nms',
-    stage,
-    params: { threshold: NMS_ACROSS_SCALES, method: 'Union' },
-    arrays: { boxes: boxArray(total), pick: pickArray(total, pick) },
-  });
+  const pick = tracedNms(total, NMS_ACROSS_SCALES, 'Union', stage, hook);
   total = takeRows(total, pick);
 
   // qq1 = x1 + dx1*regw, ... with regw = x2-x1, regh = y2-y1 (detect_face.py)

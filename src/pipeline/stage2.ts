@@ -8,8 +8,8 @@
  */
 import { RNET_SIZE, rnet } from '../nets/rnet.ts';
 import type { NetWeights } from '../weights/format.ts';
-import { bbreg, nms, rerec, takeRows, type BoxArray } from './boxes.ts';
-import { boxArray, inPlaceArrays, pickArray } from './stage1.ts';
+import { bbreg, rerec, takeRows, type BoxArray } from './boxes.ts';
+import { inPlaceArrays, tracedNms } from './stage1.ts';
 import { f32, type TraceHook } from './trace.ts';
 
 const NMS_STAGE2 = 0.7;
@@ -66,13 +66,7 @@ export function refine(boxes: BoxArray, scores: NetScores, t: number, hook?: Tra
   const { total, mv } = keepPassing(boxes, scores, t);
   if (total.rows === 0) return total;
 
-  const pick = nms(total, NMS_STAGE2, 'Union');
-  hook?.({
-    fn: 'nms',
-    stage: 'stage2',
-    params: { threshold: NMS_STAGE2, method: 'Union' },
-    arrays: { boxes: boxArray(total), pick: pickArray(total, pick) },
-  });
+  const pick = tracedNms(total, NMS_STAGE2, 'Union', 'stage2', hook);
   const picked = takeRows(total, pick);
   const reg = takeRows(mv, pick); // mv[:, pick]
   const calibrated = bbreg(picked, reg.data);

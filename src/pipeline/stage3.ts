@@ -8,8 +8,8 @@
  */
 import { ONET_SIZE, onet } from '../nets/onet.ts';
 import type { NetWeights } from '../weights/format.ts';
-import { bbreg, nms, pad, takeRows, type BoxArray, type PadResult } from './boxes.ts';
-import { boxArray, inPlaceArrays, padArrays, pickArray } from './stage1.ts';
+import { bbreg, pad, takeRows, type BoxArray, type PadResult } from './boxes.ts';
+import { inPlaceArrays, padArrays, tracedNms } from './stage1.ts';
 import { keepPassing } from './stage2.ts';
 import { f32, type TraceHook } from './trace.ts';
 
@@ -90,13 +90,7 @@ export function finish(boxes: BoxArray, scores: OnetScores, t: number, hook?: Tr
     params: {},
     arrays: { ...inPlaceArrays('boundingbox', calibrated), reg: f32([m, 4], Float32Array.from(mv.data)) },
   });
-  const pick = nms(calibrated, NMS_STAGE3, 'Min');
-  hook?.({
-    fn: 'nms',
-    stage: 'stage3',
-    params: { threshold: NMS_STAGE3, method: 'Min' },
-    arrays: { boxes: boxArray(calibrated), pick: pickArray(calibrated, pick) },
-  });
+  const pick = tracedNms(calibrated, NMS_STAGE3, 'Min', 'stage3', hook);
   const faces = takeRows(calibrated, pick);
   // points[:, pick], with numpy's reading of negative (wrapped int16) indices
   const f = faces.rows;
