@@ -16,7 +16,8 @@ export type MtcnnErrorCode =
   | 'BAD_NPY' // .npy container or pickle the readers cannot parse
   | 'BAD_PNG' // PNG file that cannot be decoded
   | 'DEGENERATE_CROP' // align/crop.ts: a face crop with no pixel (detection itself drops such candidates, pipeline/crop.ts)
-  | 'NOT_FOUND'; // a file the caller pointed at (or the default location) is missing
+  | 'NOT_FOUND' // a file the caller pointed at (or the default location) is missing
+  | 'WORKER'; // ParallelDetector / WebParallelDetector: a worker could not start or died, or the detector was closed
 
 export class MtcnnError extends Error {
   readonly code: MtcnnErrorCode;

@@ -66,6 +66,7 @@ interface PageResult {
   source: string;
   width: number;
   height: number;
+  workers: number;
   faces: Face[];
   timings: { label: string; ms: number }[];
   error?: string;
@@ -212,14 +213,20 @@ if (!existsSync(CHROMIUM)) {
       return { server, browser, page, errors, detector };
     })());
 
+  /** The demo page on a shared photo, with `workers` Web Workers (0: Detector on the page's thread); its published result. */
+  async function detectInPage(page: Page, server: DemoServer, errors: string[], name: string, workers = 0): Promise<PageResult> {
+    const url = `${server.url}demo/?image=/photos/${name}.png${workers > 0 ? `&workers=${workers}` : ''}`;
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as any).__mtcnnResult !== undefined, null, { timeout: 60_000 });
+    const result: PageResult = await page.evaluate(() => (globalThis as any).__mtcnnResult);
+    if (result.error) assert.unreachable(`${url}: the page failed: ${result.error}\n${errors.join('\n')}`);
+    return result;
+  }
+
   for (const name of PHOTOS) {
     test(`${name}: the demo page finds Node's faces, bit for bit, and draws them`, async () => {
       const { server, page, errors, detector } = await start();
-      const url = `${server.url}demo/?image=/photos/${name}.png`;
-      await page.goto(url);
-      await page.waitForFunction(() => (globalThis as any).__mtcnnResult !== undefined, null, { timeout: 60_000 });
-      const result: PageResult = await page.evaluate(() => (globalThis as any).__mtcnnResult);
-      if (result.error) assert.unreachable(`${url}: the page failed: ${result.error}\n${errors.join('\n')}`);
+      const result = await detectInPage(page, server, errors, name);
 
       const photo = readPng(dataPath('images', `${name}.png`));
       assert.equal([result.width, result.height], [photo.width, photo.height], 'image size');
@@ -254,6 +261,53 @@ if (!existsSync(CHROMIUM)) {
       assert.equal(errors, [], 'errors in the page');
     });
   }
+
+  for (const name of PHOTOS) {
+    test(`${name}: WebParallelDetector (2 Web Workers) finds Node's faces, bit for bit`, async () => {
+      const { server, page, errors, detector } = await start();
+      const result = await detectInPage(page, server, errors, name, 2);
+      assert.is(result.workers, 2, 'the page used the workers');
+      assert.match(result.timings.map((t) => t.label).join('\n'), '(2 Web Workers)');
+      const expected = detector.detect(readPng(dataPath('images', `${name}.png`)));
+      assert.is(result.faces.length, expected.length, 'number of faces');
+      checkEqual(`${name}: faces (box, score, landmarks)`, flatten(result.faces), flatten(expected));
+      assert.equal(result.faces, expected, 'the Face records, every field');
+      assert.equal(errors, [], 'errors in the page');
+    });
+  }
+
+  test('WebParallelDetector: a worker that cannot load, bad worker counts and close() are errors, not hangs', async () => {
+    const { server, page } = await start();
+    await page.goto(`${server.url}demo/`);
+    const outcome: Record<string, string> = await page.evaluate(async () => {
+      const { WebParallelDetector } = await import('/dist/web.js' as string);
+      const { parseWeights } = await import('/dist/index.js' as string);
+      const weights = parseWeights(await (await fetch('/weights/mtcnn.bin')).arrayBuffer());
+      const image = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) };
+      // (No named functions in here: tsx would wrap them in a helper the page lacks.)
+      const out: Record<string, string> = {};
+      const missing = new WebParallelDetector(weights, { workers: 2, workerUrl: '/dist/no-such-worker.js' });
+      out.missing = await missing.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
+      out.missingAgain = await missing.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
+      missing.close();
+      for (const workers of [0, 1.5, 65, '2']) {
+        try {
+          new WebParallelDetector(weights, { workers });
+          out[`workers ${workers}`] = 'accepted';
+        } catch (e: any) {
+          out[`workers ${workers}`] = `${e.code}: ${e.message}`;
+        }
+      }
+      const closed = new WebParallelDetector(weights, { workers: 1 });
+      closed.close();
+      out.closed = await closed.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
+      return out;
+    });
+    assert.match(outcome.missing, /^WORKER: WebParallelDetector: a worker failed: .*no-such-worker\.js/);
+    assert.is(outcome.missingAgain, outcome.missing, 'later calls fail the same way at once');
+    for (const w of ['0', '1.5', '65', '2']) assert.match(outcome[`workers ${w}`], /^BAD_OPTIONS: .*workers must be an integer from 1 to 64/);
+    assert.is(outcome.closed, 'WORKER: WebParallelDetector is closed');
+  });
 
   test.after(async () => {
     if (session === undefined) return;

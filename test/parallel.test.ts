@@ -1,14 +1,18 @@
 /**
  * ParallelDetector (src/node/parallel.ts) against Detector: the same
  * total_boxes and points, bit for bit, on photos whose pyramids, crop batches
- * and worker counts split the work in different ways; and how the pyramid
- * levels are shared out.
+ * and worker counts split the work in different ways; how the pyramid
+ * levels are shared out (src/parallel/spread.ts, shared with
+ * WebParallelDetector, which test/browser.test.ts runs in Chromium); and
+ * that a closed detector or a bad worker count is an error, not a hang.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Detector } from '../src/detect.ts';
+import { MtcnnError } from '../src/errors.ts';
 import { computeScales } from '../src/pipeline/pyramid.ts';
-import { ParallelDetector, shareLevels } from '../src/node/parallel.ts';
+import { ParallelDetector } from '../src/node/parallel.ts';
+import { shareLevels } from '../src/parallel/spread.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { checkEqual } from './helpers/check.ts';
 import { loadPhoto } from './helpers/photos.ts';
@@ -66,7 +70,19 @@ Parallel('bad options are refused as by Detector', async () => {
   } finally {
     await parallel.close();
   }
-  assert.throws(() => new ParallelDetector(weights, { workers: 0 }), /workers/);
+  for (const workers of [0, 1.5, 65, '2', NaN]) {
+    assert.throws(() => new ParallelDetector(weights, { workers: workers as number }), /workers must be an integer from 1 to 64/);
+  }
+});
+
+Parallel('after close(), calls in flight and later calls are rejected, not left waiting', async () => {
+  const parallel = new ParallelDetector(weights, { workers: 2 });
+  const photo = loadPhoto('bbt2');
+  const outcome = (call: Promise<unknown>) => call.then(() => 'resolved', (e: MtcnnError) => `${e instanceof MtcnnError} ${e.code}: ${e.message}`);
+  const inFlight = outcome(parallel.detect(photo));
+  await parallel.close();
+  assert.is(await inFlight, 'true WORKER: ParallelDetector is closed');
+  assert.is(await outcome(parallel.detect(photo)), 'true WORKER: ParallelDetector is closed');
 });
 
 Parallel.run();
