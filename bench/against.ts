@@ -16,9 +16,9 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Detector, type Detections } from '../src/detect.ts';
+import { Detector } from '../src/detect.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
-import { REPO_ROOT, cpuMs, defaultPhotos, loadPhoto, machine, median, table } from './lib.ts';
+import { REPO_ROOT, cpuMs, defaultPhotos, loadPhoto, machine, median, resolvePhoto, sameBits, table } from './lib.ts';
 
 function parseArgs(argv: string[]) {
   let rounds = 3;
@@ -30,13 +30,7 @@ function parseArgs(argv: string[]) {
   const [rev, ...photos] = rest;
   if (rev === undefined) throw new Error('usage: npm run bench:against -- REV [--rounds N] [photos...]');
   if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error('--rounds takes a positive integer');
-  return { rev, rounds, photos: photos.length > 0 ? photos : defaultPhotos() };
-}
-
-/** The same boxes and landmarks, bit for bit (-0 and 0 apart). */
-function sameDetections(a: Detections, b: Detections): boolean {
-  const same = (x: Float64Array, y: Float64Array) => x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
-  return same(a.boxes.data, b.boxes.data) && same(a.points, b.points);
+  return { rev, rounds, photos: photos.length > 0 ? photos.map(resolvePhoto) : defaultPhotos() };
 }
 
 const { rev, rounds, photos } = parseArgs(process.argv.slice(2));
@@ -56,7 +50,7 @@ try {
   const rows: string[][] = [];
   for (const path of photos) {
     const { name, image } = loadPhoto(path);
-    const same = sameDetections(before.detectRaw(image), now.detectRaw(image)); // also the warm-up
+    const same = sameBits(before.detectRaw(image), now.detectRaw(image)); // also the warm-up
     const tb: number[] = [], tn: number[] = [];
     for (let r = 0; r < rounds; r++) {
       let t = cpuMs();

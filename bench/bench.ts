@@ -16,7 +16,7 @@ import { Detector } from '../src/detect.ts';
 import { ParallelDetector } from '../src/node/parallel.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { STAGES } from '../src/pipeline/timing.ts';
-import { benchPhoto, defaultPhotos, gflops, loadPhoto, machine, probeCores, table, type PhotoResult } from './lib.ts';
+import { benchPhoto, defaultPhotos, resolvePhoto, gflops, loadPhoto, machine, probeCores, table, type PhotoResult } from './lib.ts';
 
 function parseArgs(argv: string[]) {
   let json = false, runs = 5, workers: number | undefined;
@@ -25,7 +25,7 @@ function parseArgs(argv: string[]) {
     if (argv[i] === '--json') json = true;
     else if (argv[i] === '--runs') runs = Number(argv[++i]);
     else if (argv[i] === '--workers') workers = Number(argv[++i]);
-    else photos.push(argv[i]);
+    else photos.push(resolvePhoto(argv[i]));
   }
   if (!(Number.isInteger(runs) && runs > 0)) throw new Error('--runs takes a positive integer');
   workers ??= json ? 0 : availableParallelism();

@@ -9,7 +9,7 @@
  * time: on a shared machine it is the steadier of the two (it leaves out the
  * time other processes held the core, not their cache traffic).
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { basename, join, resolve } from 'node:path';
@@ -34,6 +34,14 @@ export function defaultPhotos(): string[] {
     .filter((f) => f.endsWith('.png'))
     .sort()
     .map((f) => join(PHOTO_DIR, f));
+}
+
+/** A photo named on the command line: a path, or the name of a shared photo (`bbt1`, `bbt1.png`). */
+export function resolvePhoto(arg: string): string {
+  if (existsSync(arg)) return resolve(arg);
+  const shared = join(PHOTO_DIR, arg.endsWith('.png') ? arg : `${arg}.png`);
+  if (existsSync(shared)) return shared;
+  throw new Error(`${arg}: no such file, nor a shared photo in ${PHOTO_DIR}`);
 }
 
 export interface Photo {

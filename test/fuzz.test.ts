@@ -19,6 +19,7 @@ import { Detector } from '../src/index.ts';
 import type { Detections, DetectOptions, ImageInput } from '../src/index.ts';
 import type { TraceCall } from '../src/pipeline/trace.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
+import { sameBits } from '../bench/lib.ts';
 import { loadPhoto, type RgbPhoto } from './helpers/photos.ts';
 import { rng } from './helpers/random.ts';
 
@@ -121,11 +122,6 @@ function options(r: Rand, low: boolean): DetectOptions {
     factor: 0.3 + r() * 0.6,
     thresholds: [threshold(), threshold(), threshold()],
   };
-}
-
-function sameBits(a: Detections, b: Detections): boolean {
-  if (a.boxes.rows !== b.boxes.rows || a.points.length !== b.points.length) return false;
-  return a.boxes.data.every((v, i) => Object.is(v, b.boxes.data[i])) && a.points.every((v, i) => Object.is(v, b.points[i]));
 }
 
 Fuzz('random images and options: no exception, finite output, scores above threshold, same bits twice', () => {

@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { Detector } from '../../src/detect.ts';
 import { ParallelDetector } from '../../src/node/parallel.ts';
 import { loadWeightsFile } from '../../src/node/weights.ts';
-import { defaultPhotos, loadPhoto, machine, median, netWork, probeCores, REPO_ROOT, table, type Photo } from '../lib.ts';
+import { defaultPhotos, resolvePhoto, loadPhoto, machine, median, netWork, probeCores, REPO_ROOT, table, type Photo } from '../lib.ts';
 
 /** ../shared/peers/README.md, median ms, minsize 20: [detect_face.py numpy, facenet-pytorch 2 threads (range)]. */
 const PUBLISHED: Record<string, { numpy: number; pytorch: [number, number] }> = {
@@ -49,7 +49,7 @@ function parseArgs(argv: string[]) {
     if (argv[i] === '--runs') runs = Number(argv[++i]);
     else if (argv[i] === '--cpu-runs') cpuRuns = Number(argv[++i]);
     else if (argv[i] === '--workers') workers = Number(argv[++i]);
-    else photos.push(argv[i]);
+    else photos.push(resolvePhoto(argv[i]));
   }
   return { runs, cpuRuns, workers, photos: photos.length > 0 ? photos : defaultPhotos() };
 }
