@@ -13,6 +13,7 @@ import { MtcnnError } from '../src/errors.ts';
 import { computeScales } from '../src/pipeline/pyramid.ts';
 import { ParallelDetector } from '../src/node/parallel.ts';
 import { shareLevels } from '../src/parallel/spread.ts';
+import { WebParallelDetector } from '../src/parallel/web.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
 import { checkEqual } from './helpers/check.ts';
 import { loadPhoto } from './helpers/photos.ts';
@@ -83,6 +84,18 @@ Parallel('after close(), calls in flight and later calls are rejected, not left 
   await parallel.close();
   assert.is(await inFlight, 'true WORKER: ParallelDetector is closed');
   assert.is(await outcome(parallel.detect(photo)), 'true WORKER: ParallelDetector is closed');
+});
+
+Parallel('WebParallelDetector without Web Workers (Node) says so and points at ParallelDetector', () => {
+  assert.is((globalThis as { Worker?: unknown }).Worker, undefined, 'this test needs a runtime without Web Workers');
+  try {
+    new WebParallelDetector(weights);
+    assert.unreachable('should throw');
+  } catch (e) {
+    assert.instance(e, MtcnnError);
+    assert.is((e as MtcnnError).code, 'WORKER');
+    assert.match((e as MtcnnError).message, /needs Web Workers.*ParallelDetector from 'mtcnn-ts\/node'/);
+  }
 });
 
 Parallel.run();
