@@ -1,5 +1,5 @@
 /**
- * `npm run bench:browser -- [--runs N] [--workers N] [photos...]`: the
+ * `npm run bench:browser -- [--runs N] [--workers N] [--isolated] [photos...]`: the
  * detection's speed in a real browser (Debian's Chromium, headless, through
  * playwright-core), on one thread (Detector) and spread over Web Workers
  * (WebParallelDetector, mtcnn-ts/web), in the same page, taking turns.
@@ -7,7 +7,9 @@
  * first) through demo/serve.ts, decodes each shared photo itself, and checks
  * that both detectors find the same faces before timing them.
  * Default: the shared photos, 5 rounds after a warm-up, workers = the
- * page's navigator.hardwareConcurrency.
+ * page's navigator.hardwareConcurrency. With --isolated the page is
+ * cross-origin isolated (demo/serve.ts), so the workers get the image in a
+ * SharedArrayBuffer instead of a copy per job.
  */
 import { basename, dirname } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -17,16 +19,17 @@ import { defaultPhotos, machine, median, probeCores, resolvePhoto, table } from 
 const CHROMIUM = '/usr/bin/chromium';
 
 function parseArgs(argv: string[]) {
-  let runs = 5, workers = 0;
+  let runs = 5, workers = 0, isolated = false;
   const photos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') runs = Number(argv[++i]);
     else if (argv[i] === '--workers') workers = Number(argv[++i]);
+    else if (argv[i] === '--isolated') isolated = true;
     else photos.push(resolvePhoto(argv[i]));
   }
   if (!(Number.isInteger(runs) && runs > 0)) throw new Error('--runs takes a positive integer');
   if (!(Number.isInteger(workers) && workers >= 0)) throw new Error('--workers takes an integer >= 1 (0: one per core)');
-  return { runs, workers, photos: photos.length > 0 ? photos : defaultPhotos() };
+  return { runs, workers, isolated, photos: photos.length > 0 ? photos : defaultPhotos() };
 }
 
 interface PageTimes {
@@ -35,16 +38,17 @@ interface PageTimes {
   faces: number;
   workers: number;
   same: boolean;
+  isolated: boolean;
   one: number[];
   spread: number[];
 }
 
-const { runs, workers, photos } = parseArgs(process.argv.slice(2));
+const { runs, workers, isolated, photos } = parseArgs(process.argv.slice(2));
 const before = await probeCores();
 // The page fetches the photos from the demo server, which serves one folder.
 const photosDir = dirname(photos[0]);
 if (photos.some((p) => dirname(p) !== photosDir)) throw new Error('bench:browser: give photos from one folder');
-const server = await startServer({ port: 0, photosDir });
+const server = await startServer({ port: 0, photosDir, isolated });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
 const rows: string[][] = [];
 try {
@@ -79,11 +83,12 @@ try {
           await spread.detect(image);
           spreadMs.push(performance.now() - t0);
         }
-        return { width: image.width, height: image.height, faces: faces.length, workers: spread.workers, same, one, spread: spreadMs };
+        return { width: image.width, height: image.height, faces: faces.length, workers: spread.workers, same, isolated: g.crossOriginIsolated === true, one, spread: spreadMs };
       },
       { name, runs, workers },
     );
     if (!t.same) throw new Error(`${name}: WebParallelDetector found other faces than Detector in the page`);
+    if (t.isolated !== isolated) throw new Error(`the page is${t.isolated ? '' : ' not'} cross-origin isolated`);
     const one = median(t.one), spread = median(t.spread);
     rows.push([name.replace(/\.png$/, ''), `${t.width}x${t.height}`, String(t.faces), one.toFixed(0), spread.toFixed(0), `${(one / spread).toFixed(2)}x`, String(t.workers)]);
     process.stderr.write(`  ${name}: ${one.toFixed(0)} ms / ${spread.toFixed(0)} ms\n`);
@@ -95,6 +100,7 @@ try {
       `${machine()}; Chromium ${browser.version()} (headless)`,
       `cores free for this process (probe: one busy thread against 2 at once), before and after: ${before.toFixed(2)} / ${after.toFixed(2)}`,
       `medians of ${runs} rounds after a warm-up, wall clock in the page; one thread = Detector.detect(ImageData), workers = WebParallelDetector.detect (same faces checked)`,
+      `the image goes to the workers ${isolated ? 'in a SharedArrayBuffer (cross-origin isolated page)' : 'as a copy per job (page not cross-origin isolated)'}`,
       '',
       table(['photo', 'size', 'faces', 'one thread ms', 'workers ms', 'speed-up', 'workers'], rows),
     ].join('\n'),

@@ -13,7 +13,8 @@
  * only the end-to-end time (the workers do the stages).
  *
  * For tests and tools the page publishes, after each photo:
- *   window.__mtcnnResult = { source, width, height, workers, faces, timings } or { source, error }
+ *   window.__mtcnnResult = { source, width, height, workers, isolated, faces, timings } or { source, error }
+ * (isolated: whether the page is cross-origin isolated, so that the workers share the image's memory)
  *   window.__mtcnnImage  = the ImageData that was detected on
  */
 import { Detector, LANDMARK_NAMES, parseWeights } from '../dist/index.js';
@@ -233,7 +234,7 @@ async function run(blob, source) {
     listTimings(timings);
     setStatus(`${source}: ${faces.length} face${faces.length === 1 ? '' : 's'} in ${fmtMs(detectTimings[0].ms)}.`);
     w.__mtcnnImage = image;
-    w.__mtcnnResult = { source, width: image.width, height: image.height, workers, faces, timings };
+    w.__mtcnnResult = { source, width: image.width, height: image.height, workers, isolated: crossOriginIsolated, faces, timings };
   } catch (e) {
     setStatus(`${source}: ${e instanceof Error ? e.message : e}`, true);
     w.__mtcnnResult = { source, error: String(e instanceof Error ? e.stack ?? e.message : e) };

@@ -11,10 +11,16 @@
  *                          ../shared/mtcnn/images beside the repository
  *
  * Read-only (GET and HEAD), nothing cached (a rebuild shows on reload), and
- * paths that leave their folder (`..`, encoded or not) are refused.
+ * paths that leave their folder (`..`, encoded or not) are refused. With
+ * `--isolated` every response carries the two headers that make the page
+ * cross-origin isolated (COOP same-origin, COEP require-corp), so that the
+ * page has SharedArrayBuffer and WebParallelDetector shares the image with
+ * its workers instead of copying it; the page can then load nothing from
+ * other origins.
  *
  *     npm run demo                 # port 8080
  *     npm run demo -- --port 0     # any free port; the URL is printed
+ *     npm run demo -- --isolated   # cross-origin isolated (see above)
  * @module
  */
 import { existsSync, readdirSync, statSync, createReadStream } from 'node:fs';
@@ -49,6 +55,8 @@ export interface ServerOptions {
   /** Repository root holding demo/, dist/ and weights/. */
   root?: string;
   photosDir?: string;
+  /** Send COOP/COEP so that the page is cross-origin isolated (has SharedArrayBuffer). */
+  isolated?: boolean;
 }
 
 export interface DemoServer {
@@ -103,7 +111,11 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, root: string, photosDir: string): void {
+/** The headers that make a page cross-origin isolated. */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+function handle(req: IncomingMessage, res: ServerResponse, root: string, photosDir: string, isolated: boolean): void {
+  if (isolated) for (const [name, value] of Object.entries(ISOLATION)) res.setHeader(name, value);
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'read-only server\n', { Allow: 'GET, HEAD' });
   // Only the path matters; the base is a placeholder for the URL parser.
   const { pathname } = new URL(req.url ?? '/', 'http://localhost');
@@ -137,7 +149,8 @@ function handle(req: IncomingMessage, res: ServerResponse, root: string, photosD
 export function startServer(options: ServerOptions): Promise<DemoServer> {
   const root = options.root ?? REPO_ROOT;
   const photosDir = options.photosDir ?? PHOTOS_DIR;
-  const server = createServer((req, res) => handle(req, res, root, photosDir));
+  const isolated = options.isolated ?? false;
+  const server = createServer((req, res) => handle(req, res, root, photosDir, isolated));
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => {
@@ -156,11 +169,12 @@ export function startServer(options: ServerOptions): Promise<DemoServer> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { port: string };
+  let values: { port: string; isolated: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string', default: '8080' } }, strict: true }));
+    const options = { port: { type: 'string', default: '8080' }, isolated: { type: 'boolean', default: false } } as const;
+    ({ values } = parseArgs({ args: argv, options, strict: true }));
   } catch (e) {
-    process.stderr.write(`demo/serve.ts: ${(e as Error).message}\nusage: npm run demo -- [--port N]\n`);
+    process.stderr.write(`demo/serve.ts: ${(e as Error).message}\nusage: npm run demo -- [--port N] [--isolated]\n`);
     return 2;
   }
   const port = Number(values.port);
@@ -174,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(join(REPO_ROOT, 'weights', 'mtcnn.bin'))) {
     process.stderr.write('note: weights/mtcnn.bin is missing; run `npm run weights`, or pick the file in the page\n');
   }
-  const server = await startServer({ port });
+  const server = await startServer({ port, isolated: values.isolated });
   process.stdout.write(`mtcnn-ts demo: ${server.url}demo/  (Ctrl-C to stop)\n`);
   return 0;
 }

@@ -67,6 +67,7 @@ interface PageResult {
   width: number;
   height: number;
   workers: number;
+  isolated: boolean;
   faces: Face[];
   timings: { label: string; ms: number }[];
   error?: string;
@@ -262,10 +263,18 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
-  for (const name of PHOTOS) {
-    test(`${name}: WebParallelDetector (2 Web Workers) finds Node's faces, bit for bit`, async () => {
-      const { server, page, errors, detector } = await start();
-      const result = await detectInPage(page, server, errors, name, 2);
+  // The image goes to the workers as a copy on the demo page, in shared memory on a cross-origin isolated one.
+  for (const [name, isolated] of [...PHOTOS.map((p) => [p, false] as const), ['bbt3', true] as const]) {
+    test(`${name}: WebParallelDetector (2 Web Workers${isolated ? ', SharedArrayBuffer' : ''}) finds Node's faces, bit for bit`, async () => {
+      const { server: plain, page, errors, detector } = await start();
+      const server = isolated ? await startServer({ port: 0, isolated: true }) : plain;
+      let result: PageResult;
+      try {
+        result = await detectInPage(page, server, errors, name, 2);
+      } finally {
+        if (isolated) await server.close();
+      }
+      assert.is(result.isolated, isolated, 'crossOriginIsolated');
       assert.is(result.workers, 2, 'the page used the workers');
       assert.match(result.timings.map((t) => t.label).join('\n'), '(2 Web Workers)');
       const expected = detector.detect(readPng(dataPath('images', `${name}.png`)));
