@@ -7,7 +7,7 @@
  *     import { WebParallelDetector } from 'mtcnn-ts/web';
  *     const detector = new WebParallelDetector(parseWeights(bytes)); // navigator.hardwareConcurrency workers
  *     const faces = await detector.detect(imageData);
- *     detector.close();
+ *     await detector.close();
  * @module
  */
 export { WebParallelDetector, type WebParallelOptions } from './parallel/web.ts';

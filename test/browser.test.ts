@@ -298,7 +298,7 @@ if (!existsSync(CHROMIUM)) {
       const missing = new WebParallelDetector(weights, { workers: 2, workerUrl: '/dist/no-such-worker.js' });
       out.missing = await missing.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
       out.missingAgain = await missing.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
-      missing.close();
+      await missing.close();
       for (const workers of [0, 1.5, 65, '2']) {
         try {
           new WebParallelDetector(weights, { workers });
@@ -308,7 +308,7 @@ if (!existsSync(CHROMIUM)) {
         }
       }
       const closed = new WebParallelDetector(weights, { workers: 1 });
-      closed.close();
+      await closed.close();
       out.closed = await closed.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
       return out;
     });

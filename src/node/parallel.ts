@@ -44,12 +44,15 @@ function startThread(weights: MtcnnWeights): { calls: Calls; worker: Worker } {
  */
 export class ParallelDetector {
   readonly weights: MtcnnWeights;
+  /** How many worker threads it runs. */
+  readonly workers: number;
   private readonly threads: { calls: Calls; worker: Worker }[];
 
   constructor(weights: MtcnnWeights, options: ParallelOptions = {}) {
     checkWeights(weights, `${WHO} weights`);
     const n = workerCount(options.workers ?? Math.min(availableParallelism(), MAX_WORKERS), WHO);
     this.weights = weights;
+    this.workers = n;
     this.threads = Array.from({ length: n }, () => startThread(weights));
   }
 

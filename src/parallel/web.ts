@@ -68,7 +68,9 @@ function startWebWorker(Worker: WorkerConstructor, url: string | WebUrl, weights
  */
 export class WebParallelDetector {
   readonly weights: MtcnnWeights;
-  private readonly workers: { calls: Calls; worker: WebWorker }[];
+  /** How many Web Workers it runs. */
+  readonly workers: number;
+  private readonly pool: { calls: Calls; worker: WebWorker }[];
 
   constructor(weights: MtcnnWeights, options: WebParallelOptions = {}) {
     checkWeights(weights, `${WHO} weights`);
@@ -80,7 +82,8 @@ export class WebParallelDetector {
     const n = workerCount(options.workers ?? (cores !== undefined && cores >= 1 ? Math.min(cores, MAX_WORKERS) : 2), WHO);
     const url = options.workerUrl ?? new URL('./web-worker.js', (import.meta as { url: string }).url);
     this.weights = weights;
-    this.workers = Array.from({ length: n }, () => startWebWorker(Worker, url, weights));
+    this.workers = n;
+    this.pool = Array.from({ length: n }, () => startWebWorker(Worker, url, weights));
   }
 
   /** Faces in one image (the same as Detector.detect). */
@@ -90,12 +93,12 @@ export class WebParallelDetector {
 
   /** detect_face()'s total_boxes and points (the same as Detector.detectRaw, without a trace hook). */
   detectRaw(image: ImageInput, options?: DetectOptions): Promise<Detections> {
-    return detectSpread(this.workers.map((w) => w.calls), image, options, WHO);
+    return detectSpread(this.pool.map((w) => w.calls), image, options, WHO);
   }
 
-  /** Stops the workers; calls in flight and later calls are rejected. */
-  close(): void {
-    for (const w of this.workers) {
+  /** Stops the workers; calls in flight and later calls are rejected. (Async only to match ParallelDetector.close.) */
+  async close(): Promise<void> {
+    for (const w of this.pool) {
       w.calls.fail(new MtcnnError('WORKER', `${WHO} is closed`));
       w.worker.terminate();
     }
