@@ -37,21 +37,16 @@ const STAGE_LABELS = {
 };
 
 const params = new URLSearchParams(location.search);
-/** Web Workers to spread the detection over: ?workers=N, else none (Detector, on this thread). */
+/** Web Workers to spread the detection over: ?workers=N, else WebParallelDetector's default (one per core). */
 const workersParam = Number(params.get('workers') ?? 0);
 const workersBox = /** @type {HTMLInputElement} */ (document.getElementById('workers'));
-const cores = Math.max(2, navigator.hardwareConcurrency || 2);
 workersBox.checked = workersParam > 0;
-/** @type {Map<number, WebParallelDetector>} */
-const parallel = new Map();
-/** The WebParallelDetector with n workers, started once. @param {Detector} detector @param {number} n */
-function parallelDetector(detector, n) {
-  let p = parallel.get(n);
-  if (p === undefined) {
-    p = new WebParallelDetector(detector.weights, { workers: n });
-    parallel.set(n, p);
-  }
-  return p;
+/** @type {WebParallelDetector | null} */
+let parallel = null;
+/** The WebParallelDetector, started on first use. @param {Detector} detector */
+function parallelDetector(detector) {
+  parallel ??= new WebParallelDetector(detector.weights, workersParam > 0 ? { workers: workersParam } : {});
+  return parallel;
 }
 const view = /** @type {HTMLCanvasElement} */ (document.getElementById('view'));
 const statusLine = /** @type {HTMLElement} */ (document.getElementById('status'));
@@ -192,11 +187,18 @@ function listTimings(rows) {
 /** Lets the page paint (the status line) before the synchronous detection blocks it. */
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
+/** The photo shown last, run again when the Web Workers box is ticked or cleared. @type {{ blob: Blob | Promise<Blob>, source: string } | null} */
+let last = null;
+workersBox.addEventListener('change', () => {
+  if (last !== null) run(last.blob, last.source);
+});
+
 /**
  * Decodes, detects, draws and publishes one photo.
  * @param {Blob | Promise<Blob>} blob @param {string} source a name for the status line and the result
  */
 async function run(blob, source) {
+  last = { blob, source };
   const w = /** @type {any} */ (window);
   w.__mtcnnResult = undefined;
   try {
@@ -207,14 +209,16 @@ async function run(blob, source) {
     const { detector, ms: weightsMs } = await ready;
     setStatus(`Detecting faces in ${source} (${image.width}×${image.height})…`);
     await nextPaint();
-    const workers = workersBox.checked ? (workersParam > 0 ? workersParam : cores) : 0;
+    let workers = 0;
     /** @type {Face[]} */
     let faces;
     /** @type {Timing[]} */
     let detectTimings;
-    if (workers > 0) {
+    if (workersBox.checked) {
+      const spread = parallelDetector(detector);
+      workers = spread.workers;
       const t1 = performance.now();
-      faces = await parallelDetector(detector, workers).detect(image);
+      faces = await spread.detect(image);
       detectTimings = [{ label: `detect, end to end (${workers} Web Workers)`, ms: performance.now() - t1 }];
     } else {
       const { faces: found, timings: t } = detector.detectTimed(image);

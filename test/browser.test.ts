@@ -285,6 +285,18 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
+  test("the page's Web Workers box runs the photo again on the workers, with the same faces", async () => {
+    const { server, page, errors } = await start();
+    const alone = await detectInPage(page, server, errors, 'hopkins1');
+    assert.is(alone.workers, 0);
+    await page.locator('#workers').check();
+    await page.waitForFunction(() => (globalThis as any).__mtcnnResult?.workers > 0, null, { timeout: 60_000 });
+    const spread: PageResult = await page.evaluate(() => (globalThis as any).__mtcnnResult);
+    assert.is(spread.workers, await page.evaluate(() => (globalThis as any).navigator.hardwareConcurrency), 'one worker per core');
+    assert.equal(spread.faces, alone.faces);
+    assert.equal(errors, [], 'errors in the page');
+  });
+
   test('WebParallelDetector: a worker that cannot load, bad worker counts and close() are errors, not hangs', async () => {
     const { server, page } = await start();
     await page.goto(`${server.url}demo/`);
