@@ -7,7 +7,9 @@ import * as assert from 'uvu/assert';
 import { Detector, MtcnnError } from '../src/index.ts';
 import { bulkMinsize } from '../src/pipeline/pyramid.ts';
 import { loadWeightsFile } from '../src/node/weights.ts';
-import { readJson } from './helpers/data.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, readJson } from './helpers/data.ts';
 import { loadPhoto } from './helpers/photos.ts';
 
 const Api = suite('api');
@@ -25,6 +27,18 @@ function withChannels(img: { width: number; height: number; data: Uint8Array }, 
   }
   return { width: img.width, height: img.height, data };
 }
+
+Api("package.json's entries (., ./node, ./web) name the files the build makes from src/", () => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+  const entries = Object.entries(pkg.exports as Record<string, string | { types: string; default: string }>).filter(([, v]) => typeof v !== 'string');
+  assert.equal(entries.map(([k]) => k), ['.', './node', './web']);
+  for (const [name, target] of entries) {
+    const { types, default: js } = target as { types: string; default: string };
+    const source = js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts');
+    assert.ok(existsSync(join(REPO_ROOT, source)), `${name}: ${js} is built from ${source}, which is missing`);
+    assert.is(types, js.replace(/\.js$/, '.d.ts'), `${name}: types beside the code`);
+  }
+});
 
 Api('detect(): Face records equal the golden final boxes and points', () => {
   const trace = readJson('golden', 'hopkins1', 'trace.json');
