@@ -311,6 +311,12 @@ if (!existsSync(CHROMIUM)) {
       out.missing = await missing.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
       out.missingAgain = await missing.detect(image).then(() => 'resolved', (e: any) => `${e.code}: ${e.message}`);
       await missing.close();
+      try {
+        new WebParallelDetector(weights, { workers: 2, workerUrl: 'https://example.invalid/worker.js' });
+        out.otherOrigin = 'accepted';
+      } catch (e: any) {
+        out.otherOrigin = `${e.code}: ${e.message}`;
+      }
       for (const workers of [0, 1.5, 65, '2']) {
         try {
           new WebParallelDetector(weights, { workers });
@@ -326,6 +332,7 @@ if (!existsSync(CHROMIUM)) {
     });
     assert.match(outcome.missing, /^WORKER: WebParallelDetector: a worker failed: .*no-such-worker\.js/);
     assert.is(outcome.missingAgain, outcome.missing, 'later calls fail the same way at once');
+    assert.match(outcome.otherOrigin, /^WORKER: WebParallelDetector: cannot start a worker from https:\/\/example\.invalid\/worker\.js: /);
     for (const w of ['0', '1.5', '65', '2']) assert.match(outcome[`workers ${w}`], /^BAD_OPTIONS: .*workers must be an integer from 1 to 64/);
     assert.is(outcome.closed, 'WORKER: WebParallelDetector is closed');
   });

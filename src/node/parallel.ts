@@ -53,7 +53,13 @@ export class ParallelDetector {
     const n = workerCount(options.workers ?? Math.min(availableParallelism(), MAX_WORKERS), WHO);
     this.weights = weights;
     this.workers = n;
-    this.threads = Array.from({ length: n }, () => startThread(weights));
+    this.threads = [];
+    try {
+      for (let i = 0; i < n; i++) this.threads.push(startThread(weights));
+    } catch (e) {
+      for (const t of this.threads) void t.worker.terminate();
+      throw new MtcnnError('WORKER', `${WHO}: cannot start a worker thread: ${(e as Error)?.message ?? String(e)}`);
+    }
   }
 
   /** Faces in one image (the same as Detector.detect). */

@@ -83,7 +83,15 @@ export class WebParallelDetector {
     const url = options.workerUrl ?? new URL('./web-worker.js', (import.meta as { url: string }).url);
     this.weights = weights;
     this.workers = n;
-    this.pool = Array.from({ length: n }, () => startWebWorker(Worker, url, weights));
+    this.pool = [];
+    try {
+      for (let i = 0; i < n; i++) this.pool.push(startWebWorker(Worker, url, weights));
+    } catch (e) {
+      // new Worker throws at once on a URL it refuses (another origin, not a URL at all)
+      for (const w of this.pool) w.worker.terminate();
+      const href = typeof url === 'string' ? url : url.href;
+      throw new MtcnnError('WORKER', `${WHO}: cannot start a worker from ${href}: ${(e as Error)?.message ?? String(e)}`);
+    }
   }
 
   /** Faces in one image (the same as Detector.detect). */
