@@ -41,6 +41,7 @@ interface WebWorker {
   terminate(): void;
 }
 type WorkerConstructor = new (url: string | WebUrl, options: { type: 'module'; name?: string }) => WebWorker;
+/** A URL object (the Web platform's URL class, which every runtime with Web Workers has). */
 interface WebUrl {
   readonly href: string;
 }
