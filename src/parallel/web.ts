@@ -11,8 +11,9 @@
  *     const faces = await detector.detect(imageData);
  *
  * Each worker is a module worker running web-worker.js, found beside this
- * module (`new URL('./web-worker.js', import.meta.url)`, the form bundlers
- * recognise); `workerUrl` points elsewhere. The weights go to each worker
+ * module: `new Worker(new URL('./web-worker.js', import.meta.url), ...)`,
+ * written in one expression as bundlers (Vite, webpack 5) need to find the
+ * worker and bundle it; `workerUrl` points elsewhere. The weights go to each worker
  * once; the image goes with each job, in shared memory when the page is
  * cross-origin isolated (spread.ts, inSharedMemory), else as a copy.
  * @module
@@ -48,14 +49,17 @@ interface WebUrl {
 declare const URL: new (url: string, base: string) => WebUrl;
 const env = globalThis as { Worker?: WorkerConstructor; navigator?: { hardwareConcurrency?: number } };
 
-/** One Web Worker (web-worker.ts), given the weights, and its calls. */
-function startWebWorker(Worker: WorkerConstructor, url: string | WebUrl, weights: MtcnnWeights): { calls: Calls; worker: WebWorker } {
-  const worker = new Worker(url, { type: 'module', name: 'mtcnn-ts' });
+/**
+ * One Web Worker, made by `create`, given the weights, and its calls.
+ * @param where the worker module, as error messages name it
+ */
+function startWebWorker(create: () => WebWorker, where: string, weights: MtcnnWeights): { calls: Calls; worker: WebWorker } {
+  const worker = create();
   const calls = new Calls(WHO, (message) => worker.postMessage(message));
   worker.addEventListener('message', (event) => calls.settle(event.data as Reply));
   worker.addEventListener('error', (event) => {
     // A worker that cannot load (wrong URL, not a module) reports an error event without a message.
-    const why = typeof event.message === 'string' && event.message !== '' ? event.message : `could not load or run ${typeof url === 'string' ? url : url.href}`;
+    const why = typeof event.message === 'string' && event.message !== '' ? event.message : `could not load or run ${where}`;
     calls.fail(new MtcnnError('WORKER', `${WHO}: a worker failed: ${why}`));
   });
   worker.addEventListener('messageerror', () => calls.fail(new MtcnnError('WORKER', `${WHO}: a worker's reply could not be read`)));
@@ -81,17 +85,22 @@ export class WebParallelDetector {
     }
     const cores = env.navigator?.hardwareConcurrency;
     const n = workerCount(options.workers ?? (cores !== undefined && cores >= 1 ? Math.min(cores, MAX_WORKERS) : 2), WHO);
-    const url = options.workerUrl ?? new URL('./web-worker.js', (import.meta as { url: string }).url);
+    const url = options.workerUrl;
+    // The options written out in place too: bundlers read `type: 'module'` from the expression.
+    const create =
+      url === undefined
+        ? () => new Worker(new URL('./web-worker.js', (import.meta as { url: string }).url), { type: 'module', name: 'mtcnn-ts' })
+        : () => new Worker(url, { type: 'module', name: 'mtcnn-ts' });
+    const where = url === undefined ? "web-worker.js beside mtcnn-ts/web's web.js (give workerUrl if a bundler moved it)" : typeof url === 'string' ? url : url.href;
     this.weights = weights;
     this.workers = n;
     this.pool = [];
     try {
-      for (let i = 0; i < n; i++) this.pool.push(startWebWorker(Worker, url, weights));
+      for (let i = 0; i < n; i++) this.pool.push(startWebWorker(create, where, weights));
     } catch (e) {
       // new Worker throws at once on a URL it refuses (another origin, not a URL at all)
       for (const w of this.pool) w.worker.terminate();
-      const href = typeof url === 'string' ? url : url.href;
-      throw new MtcnnError('WORKER', `${WHO}: cannot start a worker from ${href}: ${(e as Error)?.message ?? String(e)}`);
+      throw new MtcnnError('WORKER', `${WHO}: cannot start a worker from ${where}: ${(e as Error)?.message ?? String(e)}`);
     }
   }
 
