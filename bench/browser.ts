@@ -28,7 +28,7 @@ function parseArgs(argv: string[]) {
     else photos.push(resolvePhoto(argv[i]));
   }
   if (!(Number.isInteger(runs) && runs > 0)) throw new Error('--runs takes a positive integer');
-  if (!(Number.isInteger(workers) && workers >= 0)) throw new Error('--workers takes an integer >= 1 (0: one per core)');
+  if (!(Number.isInteger(workers) && workers >= 0)) throw new Error('--workers takes an integer >= 0 (0: one per core)');
   return { runs, workers, isolated, photos: photos.length > 0 ? photos : defaultPhotos() };
 }
 

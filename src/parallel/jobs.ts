@@ -50,7 +50,7 @@ export interface JobError {
 export type Reply = { id: number; result: JobResult; error?: undefined } | { id: number; error: JobError };
 
 /** Does one job; `transfer` lists the result's buffers, which the worker hands over instead of copying. */
-export function runJob(weights: MtcnnWeights, job: Job): { result: JobResult; transfer: ArrayBuffer[] } {
+function runJob(weights: MtcnnWeights, job: Job): { result: JobResult; transfer: ArrayBuffer[] } {
   if (job.kind === 'propose') {
     const boxes = job.scales.map((scale) => proposeAtScale(job.image, scale, job.t, weights.pnet));
     return { result: { boxes }, transfer: boxes.map((b) => b.data.buffer as ArrayBuffer) };
